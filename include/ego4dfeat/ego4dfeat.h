@@ -1,0 +1,248 @@
+/*
+ * ego4dfeat.h - the whole public API of libego4dfeat.
+ *
+ * libego4dfeat turns folders of (egocentric) videos into model features,
+ * matching the Ego4D reference Python pipeline for the same TorchScript
+ * weights. The data flows one way:
+ *
+ *   discover -> decode -> window -> transform -> infer -> write
+ *
+ * Conventions (libgit2 / SQLite style):
+ *  - Every function that can fail returns an `int` status: EF_OK (0) on
+ *    success, a negative EF_E* code on failure. The message of the last
+ *    failure on the calling thread is read with ef_last_error().
+ *  - Handles are opaque. Each has a create/load function and a matching
+ *    free function; free functions accept NULL.
+ *  - Strings returned through `const char *` belong to the handle they came
+ *    from and live until that handle is freed (or changed, where noted).
+ *    Strings returned through `char **` are the caller's, freed with
+ *    ef_free().
+ *  - No C++ type, exception or libtorch header crosses this boundary.
+ */
+#ifndef EGO4DFEAT_H
+#define EGO4DFEAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define EF_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define EF_API __attribute__((visibility("default")))
+#else
+#define EF_API
+#endif
+
+/* ---- Version ------------------------------------------------------------ */
+
+#define EF_VERSION_MAJOR 0
+#define EF_VERSION_MINOR 1
+#define EF_VERSION_PATCH 0
+#define EF_VERSION_STRING "0.1.0"
+/* One number, comparable: 10000 * major + 100 * minor + patch. */
+#define EF_VERSION_NUMBER \
+  (EF_VERSION_MAJOR * 10000 + EF_VERSION_MINOR * 100 + EF_VERSION_PATCH)
+
+/* The version of the library actually loaded, e.g. "0.1.0". Compare with
+ * EF_VERSION_STRING to detect a header/library mismatch. */
+EF_API const char *ef_version(void);
+EF_API int ef_version_number(void);
+
+/* ---- Status codes and errors -------------------------------------------- */
+
+typedef enum {
+  EF_OK = 0,
+  EF_EINVAL = -1,     /* a bad argument or config value */
+  EF_ENOMEM = -2,     /* allocation failed */
+  EF_EIO = -3,        /* a file could not be read or written */
+  EF_ENOTFOUND = -4,  /* a file, key or video does not exist */
+  EF_EDECODE = -5,    /* the media could not be demuxed or decoded */
+  EF_EMODEL = -6,     /* the model could not be loaded or run */
+  EF_ECONFIG = -7,    /* the configuration is invalid */
+  EF_ECANCELLED = -8, /* the caller's cancel flag was raised */
+  EF_ENOSTREAM = -9,  /* the file has no stream of the needed kind */
+  EF_EPARTIAL = -10   /* some videos failed; see per-video statuses */
+} ef_status;
+
+/* The message of the last failure on this thread ("" if none). Valid until
+ * the next library call on the same thread. */
+EF_API const char *ef_last_error(void);
+/* The last failure's status code on this thread (EF_OK if none). */
+EF_API int ef_last_error_code(void);
+/* A short constant name for a status code, e.g. "EF_EDECODE". */
+EF_API const char *ef_status_name(int status);
+/* Frees memory the library handed to the caller through a `char **`. */
+EF_API void ef_free(void *p);
+
+/* ---- Configuration ------------------------------------------------------ */
+
+/* A resolved configuration: a tree of maps, lists and scalars with the
+ * schema of the reference's Hydra configs (see configs/ and REFERENCE). */
+typedef struct ef_config ef_config;
+
+/* Loads `<config_dir>/<name>.yaml` (name may also carry ".yaml"). If
+ * config_dir is NULL, $EGO4DFEAT_CONFIG_DIR, then "configs" are tried.
+ * Every key is checked against the schema: an unknown key or a wrong type
+ * fails with EF_ECONFIG and a message naming the key and the nearest
+ * valid key. On failure *out is NULL. */
+EF_API int ef_config_load(const char *config_dir, const char *name,
+                          ef_config **out);
+/* Parses a YAML document from memory (same checks as ef_config_load). */
+EF_API int ef_config_parse(const char *yaml_text, ef_config **out);
+/* Applies one Hydra-style override:
+ *   a.b=value   set an existing key      +a.b=value  add a new key
+ *   ++a.b=value add or set               ~a.b        delete a key
+ * Values are YAML scalars or flow lists: 3, 0.5, true, null, foo, "x y",
+ * [a,b]. On failure the config is left unchanged. */
+EF_API int ef_config_override(ef_config *cfg, const char *override);
+/* Sets the key at a dotted path from a YAML value text (like "a.b=v"). */
+EF_API int ef_config_set(ef_config *cfg, const char *path,
+                         const char *value);
+/* Typed reads by dotted path. EF_ENOTFOUND if the key is absent,
+ * EF_ECONFIG if it has another type. A YAML null reads as EF_ENOTFOUND. */
+EF_API int ef_config_get_string(const ef_config *cfg, const char *path,
+                                const char **out);
+EF_API int ef_config_get_int(const ef_config *cfg, const char *path,
+                             int64_t *out);
+EF_API int ef_config_get_double(const ef_config *cfg, const char *path,
+                                double *out);
+EF_API int ef_config_get_bool(const ef_config *cfg, const char *path,
+                              int *out);
+/* Lists: number of items, and item i as a string (scalars only). */
+EF_API int ef_config_get_list_size(const ef_config *cfg, const char *path,
+                                   size_t *out);
+EF_API int ef_config_get_list_string(const ef_config *cfg, const char *path,
+                                     size_t index, const char **out);
+/* The whole resolved config as YAML text; free with ef_free(). */
+EF_API int ef_config_dump(const ef_config *cfg, char **out_yaml);
+/* A deep copy. */
+EF_API int ef_config_clone(const ef_config *cfg, ef_config **out);
+EF_API void ef_config_free(ef_config *cfg);
+
+/* ---- Models ------------------------------------------------------------- */
+
+/* A TorchScript model ready for inference, with the input packing of its
+ * model kind (video, slowfast, image, ...). */
+typedef struct ef_model ef_model;
+
+/* Loads model_config.model_path on inference_config.device. The kind comes
+ * from model_config.kind or, failing that, from model_module_str. */
+EF_API int ef_model_load(const ef_config *cfg, ef_model **out);
+/* The model kind's name, e.g. "slowfast". */
+EF_API const char *ef_model_kind(const ef_model *model);
+EF_API void ef_model_free(ef_model *model);
+
+/* ---- Extraction parameters ---------------------------------------------- */
+
+/* Called after each batch: video index in the caller's list, that video's
+ * windows done and total (total is -1 while unknown). Return nonzero to
+ * cancel. */
+typedef int (*ef_progress_cb)(size_t video_index, int64_t windows_done,
+                              int64_t windows_total, void *user_data);
+
+typedef struct {
+  ef_progress_cb progress; /* may be NULL */
+  void *progress_user_data;
+  /* Polled between batches; when it becomes nonzero the run stops with
+   * EF_ECANCELLED. May be NULL. */
+  const volatile int *cancel;
+  /* Decode threads per video (0 = the library's choice). */
+  int decode_threads;
+  /* Inference threads for libtorch (0 = the number of cores). */
+  int torch_threads;
+  /* Reserved for future fields; leave as ef_params_default() sets it. */
+  int reserved[8];
+} ef_params;
+
+/* A params struct with every field at its default. */
+EF_API ef_params ef_params_default(void);
+
+/* ---- In-memory extraction ----------------------------------------------- */
+
+/* The features of a list of videos. */
+typedef struct ef_results ef_results;
+
+/* Extracts the features of n videos (paths to media files) with an already
+ * loaded model; nothing is written. A video that fails does not stop the
+ * others: its status is kept in the results. Returns EF_OK if all
+ * succeeded, EF_EPARTIAL if some failed (results still valid), or another
+ * code if nothing could run (then *out is NULL). */
+EF_API int ef_extract_features(ef_model *model, const ef_config *cfg,
+                               const char *const *videos, size_t n,
+                               const ef_params *params, ef_results **out);
+EF_API size_t ef_results_count(const ef_results *res);
+/* EF_OK or the status of video i's failure; message via ef_results_error. */
+EF_API int ef_results_status(const ef_results *res, size_t i);
+EF_API const char *ef_results_error(const ef_results *res, size_t i);
+/* Feature shape of video i: rows = windows, then the model's output dims.
+ * Writes at most max_dims sizes, returns the number of dims (0 on error). */
+EF_API int ef_results_shape(const ef_results *res, size_t i, int64_t *dims,
+                            int max_dims);
+/* Row-major float32 features of video i (NULL if it failed). */
+EF_API const float *ef_results_data(const ef_results *res, size_t i);
+/* Start/end seconds of each window of video i (arrays of shape[0]). */
+EF_API const double *ef_results_window_starts(const ef_results *res,
+                                              size_t i);
+EF_API const double *ef_results_window_ends(const ef_results *res, size_t i);
+EF_API void ef_results_free(ef_results *res);
+
+/* ---- Whole-run extraction to files -------------------------------------- */
+
+/* Statistics of a run: timings and per-video outcome. */
+typedef struct ef_stats ef_stats;
+
+typedef enum {
+  EF_VIDEO_DONE = 0,    /* features written */
+  EF_VIDEO_SKIPPED = 1, /* complete output existed (io.filter_completed) */
+  EF_VIDEO_FAILED = 2,
+  EF_VIDEO_NOT_RUN = 3  /* cancelled before it started */
+} ef_video_outcome;
+
+/* Loads the model once, extracts every video, writes
+ * <io.out_path>/<uid>.<io.out_format> atomically (temporary name, then
+ * rename) and <io.out_path>/config.yaml. videos may be NULL: then the
+ * videos come from discovery (io.uid_list or io.video_dir_path). Returns
+ * EF_OK, EF_EPARTIAL if some videos failed, or another code if the run
+ * could not start. *out (may be NULL) receives the stats in every case
+ * where the run started. */
+EF_API int ef_perform_feature_extraction(const ef_config *cfg,
+                                         const char *const *videos, size_t n,
+                                         const ef_params *params,
+                                         ef_stats **out);
+
+typedef enum {
+  EF_TIME_MODEL_LOAD = 0, /* loading the model */
+  EF_TIME_DECODE_WAIT,    /* inference waiting for decoded windows */
+  EF_TIME_TRANSFER,       /* copying inputs to the device */
+  EF_TIME_FORWARD,        /* model forward passes */
+  EF_TIME_SAVE,           /* writing outputs */
+  EF_TIME_DECODE,         /* decoding + transforms (on the decode thread) */
+  EF_TIME_OVERALL,        /* the whole call */
+  EF_TIME_COUNT_
+} ef_time_kind;
+
+/* Seconds spent in one part of the run. */
+EF_API double ef_stats_seconds(const ef_stats *st, ef_time_kind kind);
+EF_API size_t ef_stats_video_count(const ef_stats *st);
+EF_API const char *ef_stats_video_uid(const ef_stats *st, size_t i);
+EF_API ef_video_outcome ef_stats_video_outcome(const ef_stats *st, size_t i);
+/* The failure message for a failed video ("" otherwise). */
+EF_API const char *ef_stats_video_error(const ef_stats *st, size_t i);
+EF_API int64_t ef_stats_video_windows(const ef_stats *st, size_t i);
+/* Seconds of video covered (frames / fps) for video i. */
+EF_API double ef_stats_video_seconds(const ef_stats *st, size_t i);
+/* Totals over all videos. */
+EF_API size_t ef_stats_count(const ef_stats *st, ef_video_outcome outcome);
+EF_API int64_t ef_stats_total_windows(const ef_stats *st);
+EF_API int64_t ef_stats_total_forward_passes(const ef_stats *st);
+EF_API void ef_stats_free(ef_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EGO4DFEAT_H */

@@ -1,0 +1,39 @@
+/*
+ * decode.h - decodes a video stream and samples it at a target frame rate.
+ *
+ * Frame k of the output is the last source frame whose presentation time
+ * (from the stream's start time, exact rational arithmetic) is <= k / fps,
+ * for k = 0, 1, ... while k / fps < the stream's duration. With a 30 fps
+ * source and fps 30 that is every frame; 25, 29.97, 60 fps and variable-rate
+ * files are resampled instead of rejected. Frames are converted to RGB24
+ * the way PyAV's to_ndarray(format='rgb24') does (libswscale, SWS_BILINEAR,
+ * default colourspace), one reused buffer: no full-resolution frame is held
+ * beyond the one being handed out.
+ */
+#ifndef EF_DECODE_H
+#define EF_DECODE_H
+
+#include <stdint.h>
+
+typedef struct {
+  const uint8_t *rgb; /* packed RGB24; valid until the next decoder call */
+  int linesize;
+  int width, height;
+  int64_t index; /* k, the sampled frame number */
+  int repeat;    /* 1 if the same source frame as sample index - 1 */
+  double pts;    /* the source frame's time in seconds from the start */
+} sampled_frame;
+
+typedef struct decoder decoder;
+
+/* threads: decoder threads (0 = automatic). Errors name the file. */
+int decoder_open(const char *path, int64_t fps_num, int64_t fps_den,
+                 int threads, decoder **out);
+/* 1 with *out filled, 0 at the end, negative on error (message names the
+ * file and the frame). */
+int decoder_next(decoder *d, sampled_frame *out);
+/* Duration in seconds that bounds the sampling (stream, else container). */
+double decoder_duration(const decoder *d);
+void decoder_close(decoder *d);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * write.h - feature files and the run's config.yaml on disk.
+ *
+ * Every file is written under a temporary name in the same folder, synced,
+ * then renamed, so a file under its final name is always complete.
+ */
+#ifndef EF_WRITE_H
+#define EF_WRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "settings.h"
+
+/* "<dir>/<uid>.pt" or ".npy"; caller frees. */
+char *write_output_path(const char *dir, const char *uid, ef_out_format fmt);
+/* Writes a float32 tensor of the given shape. .pt files load with
+ * torch.load as a tensor; .npy with numpy.load. */
+int write_features(const char *path, ef_out_format fmt, const float *data,
+                   const int64_t *shape, int ndim);
+/* Atomic write of raw bytes. */
+int write_file_atomic(const char *path, const void *data, size_t len);
+/* 1 if path holds a complete output file of that format, 0 if it is
+ * missing, truncated or corrupt. */
+int write_output_complete(const char *path, ef_out_format fmt);
+/* Creates a folder and its parents. */
+int write_mkdirs(const char *dir);
+
+#endif

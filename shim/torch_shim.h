@@ -1,0 +1,64 @@
+/*
+ * torch_shim.h - the extern "C" bridge to libtorch. The only C++ in the
+ * tree lives behind this header; it converts C buffers to tensors and back,
+ * and turns every exception into a status code and a message.
+ */
+#ifndef EF_TORCH_SHIM_H
+#define EF_TORCH_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EFS_MAX_DIMS 8
+
+typedef struct efs_module efs_module;
+
+typedef struct {
+  const float *data; /* contiguous float32, row-major */
+  int64_t shape[EFS_MAX_DIMS];
+  int ndim;
+} efs_input;
+
+typedef struct {
+  float *data; /* malloc'd, contiguous float32; free() it */
+  int64_t shape[EFS_MAX_DIMS];
+  int ndim;
+} efs_output;
+
+typedef struct {
+  double transfer; /* seconds copying inputs to the device and back */
+  double forward;  /* seconds in forward() */
+} efs_timing;
+
+/* Status codes match ef_status: 0 ok, negative on failure, with a message
+ * in err. */
+int efs_module_load(const char *path, const char *device, int half,
+                    efs_module **out, char *err, size_t errlen);
+/* Runs forward. as_list != 0 passes the inputs as one List[Tensor]
+ * argument (SlowFast's [slow, fast]); else as n separate arguments. The
+ * output must be a tensor; it is returned as float32 on the CPU. */
+int efs_module_forward(efs_module *m, const efs_input *inputs, int n,
+                       int as_list, efs_output *out, efs_timing *timing,
+                       char *err, size_t errlen);
+void efs_module_free(efs_module *m);
+/* The device the module runs on, e.g. "cpu" or "cuda:0". */
+const char *efs_module_device(const efs_module *m);
+
+/* Threads libtorch uses for intra-op parallelism (n <= 0: all cores). */
+void efs_set_num_threads(int n);
+int efs_get_num_threads(void);
+
+/* Serialises a float32 tensor the way Python's torch.save does (zip
+ * archive), into a malloc'd buffer. */
+int efs_pickle_tensor(const float *data, const int64_t *shape, int ndim,
+                      void **bytes, size_t *len, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
