@@ -25,9 +25,16 @@ int ef_error_set(int code, const char *fmt, ...) {
 }
 
 int ef_error_prefix(const char *prefix) {
-  char old[EF_ERROR_MAX];
-  memcpy(old, error_text, sizeof old);
-  snprintf(error_text, sizeof error_text, "%s: %s", prefix, old);
+  size_t p = strlen(prefix) + 2, n = strlen(error_text);
+  if (p >= EF_ERROR_MAX)
+    p = EF_ERROR_MAX - 1;
+  if (n > EF_ERROR_MAX - 1 - p)
+    n = EF_ERROR_MAX - 1 - p;
+  memmove(error_text + p, error_text, n);
+  error_text[p + n] = '\0';
+  memcpy(error_text, prefix, p - 2);
+  error_text[p - 2] = ':';
+  error_text[p - 1] = ' ';
   return error_code;
 }
 
@@ -36,11 +43,17 @@ void ef_error_clear(void) {
   error_code = EF_OK;
 }
 
-char *ef_error_dup(void) { return strdup(error_text); }
+char *ef_error_dup(void) {
+  return strdup(error_text);
+}
 
-const char *ef_last_error(void) { return error_text; }
+const char *ef_last_error(void) {
+  return error_text;
+}
 
-int ef_last_error_code(void) { return error_code; }
+int ef_last_error_code(void) {
+  return error_code;
+}
 
 const char *ef_status_name(int status) {
   switch (status) {
@@ -59,4 +72,6 @@ const char *ef_status_name(int status) {
   }
 }
 
-void ef_free(void *p) { free(p); }
+void ef_free(void *p) {
+  free(p);
+}

@@ -11,14 +11,20 @@
 typedef struct {
   int has_video;
   int has_audio;
-  int width, height;         /* of the first video stream */
+  int width, height;          /* of the main video stream */
   int64_t rate_num, rate_den; /* its average frame rate (0/1 if unknown) */
-  double duration;           /* seconds of the video stream (or file) */
-  int64_t num_frames;        /* frames in the stream: nb_frames if the
-                                container has it, else duration * rate */
-  int audio_sample_rate;     /* 0 without audio */
+  double duration;            /* seconds of the video stream (or file) */
+  int64_t num_frames;         /* frames in the stream: nb_frames if the
+                                 container has it, else duration * rate */
+  int audio_sample_rate;      /* 0 without audio */
   int audio_channels;
 } probe_info;
+
+/* EF_OK if path names a non-empty file (or a device, FIFO...); else
+ * EF_ENOTFOUND "<path>: no such file", EF_EDECODE "<path>: empty file" or
+ * EF_EIO. libavformat says "Invalid data" for all three, so openers check
+ * first. */
+int probe_check_path(const char *path);
 
 /* EF_OK, or EF_ENOTFOUND / EF_EDECODE with a message naming the file. A
  * file with no video and no audio stream is EF_ENOSTREAM. */
@@ -26,7 +32,6 @@ int probe_file(const char *path, probe_info *out);
 
 /* Frames sampled at fps_num/fps_den from a stream of the given duration:
  * the count of k >= 0 with k / fps < duration. */
-int64_t probe_sampled_frames(double duration, int64_t fps_num,
-                             int64_t fps_den);
+int64_t probe_sampled_frames(double duration, int64_t fps_num, int64_t fps_den);
 
 #endif

@@ -48,6 +48,8 @@ typedef struct {
   float mean[3];
   float std[3];
   int slowfast_alpha;
+  int input_2d; /* model_config.input_layout "nchw": [B,3,H,W] input */
+  int half;     /* model_config.dtype float16 */
 } ef_settings;
 
 /* Reads and checks every value the pipeline needs. EF_ECONFIG naming the

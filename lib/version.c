@@ -4,6 +4,10 @@
  */
 #include "ego4dfeat/ego4dfeat.h"
 
-const char *ef_version(void) { return EF_VERSION_STRING; }
+const char *ef_version(void) {
+  return EF_VERSION_STRING;
+}
 
-int ef_version_number(void) { return EF_VERSION_NUMBER; }
+int ef_version_number(void) {
+  return EF_VERSION_NUMBER;
+}

@@ -44,7 +44,7 @@ extern "C" {
 #define EF_VERSION_PATCH 0
 #define EF_VERSION_STRING "0.1.0"
 /* One number, comparable: 10000 * major + 100 * minor + patch. */
-#define EF_VERSION_NUMBER \
+#define EF_VERSION_NUMBER                                                      \
   (EF_VERSION_MAJOR * 10000 + EF_VERSION_MINOR * 100 + EF_VERSION_PATCH)
 
 /* The version of the library actually loaded, e.g. "0.1.0". Compare with
@@ -100,8 +100,7 @@ EF_API int ef_config_parse(const char *yaml_text, ef_config **out);
  * [a,b]. On failure the config is left unchanged. */
 EF_API int ef_config_override(ef_config *cfg, const char *override);
 /* Sets the key at a dotted path from a YAML value text (like "a.b=v"). */
-EF_API int ef_config_set(ef_config *cfg, const char *path,
-                         const char *value);
+EF_API int ef_config_set(ef_config *cfg, const char *path, const char *value);
 /* Typed reads by dotted path. EF_ENOTFOUND if the key is absent,
  * EF_ECONFIG if it has another type. A YAML null reads as EF_ENOTFOUND. */
 EF_API int ef_config_get_string(const ef_config *cfg, const char *path,
@@ -110,8 +109,7 @@ EF_API int ef_config_get_int(const ef_config *cfg, const char *path,
                              int64_t *out);
 EF_API int ef_config_get_double(const ef_config *cfg, const char *path,
                                 double *out);
-EF_API int ef_config_get_bool(const ef_config *cfg, const char *path,
-                              int *out);
+EF_API int ef_config_get_bool(const ef_config *cfg, const char *path, int *out);
 /* Lists: number of items, and item i as a string (scalars only). */
 EF_API int ef_config_get_list_size(const ef_config *cfg, const char *path,
                                    size_t *out);
@@ -138,11 +136,22 @@ EF_API void ef_model_free(ef_model *model);
 
 /* ---- Extraction parameters ---------------------------------------------- */
 
-/* Called after each batch: video index in the caller's list, that video's
- * windows done and total (total is -1 while unknown). Return nonzero to
- * cancel. */
-typedef int (*ef_progress_cb)(size_t video_index, int64_t windows_done,
-                              int64_t windows_total, void *user_data);
+/* What the progress callback is told. The library owns it; it is valid
+ * during the call only. Fields may be added at the end. */
+typedef struct {
+  size_t video_index;    /* in the run's list of videos */
+  size_t video_count;    /* videos in the run */
+  const char *uid;       /* the video's uid (or path) */
+  int64_t windows_done;  /* of this video */
+  int64_t windows_total; /* of this video; -1 while unknown */
+  int finished;          /* 1 once this video is done, skipped or failed */
+  int failed;            /* 1 if it failed */
+  int skipped;           /* 1 if its complete output already existed */
+} ef_progress_info;
+
+/* Called when a video starts, after each batch, and when a video ends.
+ * Return nonzero to cancel the run. */
+typedef int (*ef_progress_cb)(const ef_progress_info *info, void *user_data);
 
 typedef struct {
   ef_progress_cb progress; /* may be NULL */
@@ -185,8 +194,7 @@ EF_API int ef_results_shape(const ef_results *res, size_t i, int64_t *dims,
 /* Row-major float32 features of video i (NULL if it failed). */
 EF_API const float *ef_results_data(const ef_results *res, size_t i);
 /* Start/end seconds of each window of video i (arrays of shape[0]). */
-EF_API const double *ef_results_window_starts(const ef_results *res,
-                                              size_t i);
+EF_API const double *ef_results_window_starts(const ef_results *res, size_t i);
 EF_API const double *ef_results_window_ends(const ef_results *res, size_t i);
 EF_API void ef_results_free(ef_results *res);
 
@@ -199,7 +207,7 @@ typedef enum {
   EF_VIDEO_DONE = 0,    /* features written */
   EF_VIDEO_SKIPPED = 1, /* complete output existed (io.filter_completed) */
   EF_VIDEO_FAILED = 2,
-  EF_VIDEO_NOT_RUN = 3  /* cancelled before it started */
+  EF_VIDEO_NOT_RUN = 3 /* cancelled before it started */
 } ef_video_outcome;
 
 /* Loads the model once, extracts every video, writes

@@ -1,0 +1,112 @@
+/*
+ * args.c - the options every subcommand shares, in the reference's Hydra
+ * style: --config-name NAME, --config-dir DIR, then overrides a.b=value.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char *cli_common_help =
+    "  --config-name NAME   config to load (configs/NAME.yaml)\n"
+    "  --config-dir DIR     folder of configs (default: $EGO4DFEAT_CONFIG_DIR"
+    " or ./configs)\n"
+    "  --threads N          inference threads (default: all cores)\n"
+    "  --quiet              no progress output\n"
+    "  -h, --help           this help\n"
+    "overrides (Hydra syntax): a.b=value  +a.b=value (add)  ~a.b (delete)\n"
+    "  e.g. io.uid_list=[a,b] inference_config.batch_size=4 "
+    "io.out_format=npy\n";
+
+void cli_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("ego4dfeat: error: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+/* Value of "--opt VALUE" or "--opt=VALUE"; advances *i. NULL if argv[*i]
+ * is not this option. */
+static const char *option_value(int argc, char **argv, int *i, const char *opt,
+                                int *missing) {
+  size_t n = strlen(opt);
+  if (strncmp(argv[*i], opt, n) != 0)
+    return NULL;
+  if (argv[*i][n] == '=')
+    return argv[*i] + n + 1;
+  if (argv[*i][n] != '\0')
+    return NULL;
+  if (*i + 1 >= argc) {
+    *missing = 1;
+    return NULL;
+  }
+  return argv[++*i];
+}
+
+int cli_parse(int argc, char **argv, cli_args *a) {
+  memset(a, 0, sizeof *a);
+  a->overrides = calloc((size_t)argc + 1, sizeof *a->overrides);
+  if (!a->overrides) {
+    cli_error("out of memory");
+    return 2;
+  }
+  for (int i = 0; i < argc; i++) {
+    int missing = 0;
+    const char *v;
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+      a->help = 1;
+    else if (strcmp(argv[i], "--quiet") == 0)
+      a->quiet = 1;
+    else if ((v = option_value(argc, argv, &i, "--config-name", &missing)))
+      a->config_name = v;
+    else if ((v = option_value(argc, argv, &i, "--config-dir", &missing)) ||
+             (v = option_value(argc, argv, &i, "--config-path", &missing)))
+      a->config_dir = v;
+    else if ((v = option_value(argc, argv, &i, "--threads", &missing)))
+      a->threads = atoi(v);
+    else if (missing) {
+      cli_error("%s needs a value", argv[i]);
+      return 2;
+    } else if (strncmp(argv[i], "--", 2) == 0) {
+      cli_error("unknown option '%s' (see --help)", argv[i]);
+      return 2;
+    } else
+      a->overrides[a->n_overrides++] = argv[i];
+    if (missing) {
+      cli_error("%s needs a value", argv[i]);
+      return 2;
+    }
+  }
+  return 0;
+}
+
+void cli_args_free(cli_args *a) {
+  free(a->overrides);
+  a->overrides = NULL;
+}
+
+int cli_load_config(const cli_args *a, ef_config **out) {
+  *out = NULL;
+  if (!a->config_name) {
+    cli_error("--config-name is required (see --help)");
+    return 2;
+  }
+  ef_config *cfg;
+  if (ef_config_load(a->config_dir, a->config_name, &cfg) != EF_OK) {
+    cli_error("%s", ef_last_error());
+    return 2;
+  }
+  for (size_t i = 0; i < a->n_overrides; i++) {
+    if (ef_config_override(cfg, a->overrides[i]) != EF_OK) {
+      cli_error("override '%s': %s", a->overrides[i], ef_last_error());
+      ef_config_free(cfg);
+      return 2;
+    }
+  }
+  *out = cfg;
+  return 0;
+}

@@ -1,0 +1,44 @@
+/*
+ * cli.h - shared pieces of the ego4dfeat command-line tool: the common
+ * argument parser (Hydra-style --config-name/--config-dir plus overrides)
+ * and the progress display.
+ */
+#ifndef EF_CLI_H
+#define EF_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ego4dfeat/ego4dfeat.h"
+
+typedef struct {
+  const char *config_name;
+  const char *config_dir;
+  const char **overrides;
+  size_t n_overrides;
+  int threads; /* --threads, 0 = all cores */
+  int quiet;   /* --quiet */
+  int help;    /* --help / -h */
+} cli_args;
+
+/* Parses argv after the subcommand. Unknown --options are errors; anything
+ * else is an override. Returns 0, or 2 after printing the problem. */
+int cli_parse(int argc, char **argv, cli_args *a);
+void cli_args_free(cli_args *a);
+/* Loads the named config and applies the overrides; prints errors. */
+int cli_load_config(const cli_args *a, ef_config **out);
+/* Prints "ego4dfeat: error: <msg>" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Common options text for --help. */
+extern const char *cli_common_help;
+
+/* Progress shown while extracting: a redrawn line on a terminal, plain log
+ * lines otherwise. */
+typedef struct progress progress;
+progress *progress_create(int quiet);
+ef_progress_cb progress_callback(void);
+void progress_free(progress *p);
+
+int cmd_extract(int argc, char **argv);
+
+#endif

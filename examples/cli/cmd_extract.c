@@ -1,0 +1,105 @@
+/*
+ * cmd_extract.c - `ego4dfeat extract`: a whole run to feature files, with
+ * progress and a summary; exit status 1 if any video failed.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static volatile int cancel_flag;
+
+static void on_signal(int sig) {
+  (void)sig;
+  cancel_flag = 1;
+}
+
+static void print_help(void) {
+  printf("usage: ego4dfeat extract --config-name NAME [options] "
+         "[overrides...]\n\n"
+         "Extracts features of every video of the config (io.uid_list, or "
+         "all files in\nio.video_dir_path) into io.out_path/<uid>.pt "
+         "(or .npy), skipping videos whose\ncomplete output exists when "
+         "io.filter_completed is true.\n\noptions:\n%s",
+         cli_common_help);
+}
+
+static void print_summary(const ef_stats *st, const ef_config *cfg) {
+  size_t n = ef_stats_video_count(st);
+  double video_s = 0;
+  const char *out_path = "", *fmt = "pt";
+  ef_config_get_string(cfg, "io.out_path", &out_path);
+  ef_config_get_string(cfg, "io.out_format", &fmt);
+  for (size_t i = 0; i < n; i++) {
+    ef_video_outcome o = ef_stats_video_outcome(st, i);
+    if (o == EF_VIDEO_DONE) {
+      video_s += ef_stats_video_seconds(st, i);
+      printf("wrote %s/%s.%s (%lld windows)\n", out_path,
+             ef_stats_video_uid(st, i), fmt,
+             (long long)ef_stats_video_windows(st, i));
+    } else if (o == EF_VIDEO_FAILED) {
+      fprintf(stderr, "failed %s: %s\n", ef_stats_video_uid(st, i),
+              ef_stats_video_error(st, i));
+    }
+  }
+  double wall = ef_stats_seconds(st, EF_TIME_OVERALL);
+  printf(
+      "videos: %zu done, %zu skipped, %zu failed, %zu not run; windows: "
+      "%lld; %.1f s of video in %.1f s (%.2f video-s/s)\n",
+      ef_stats_count(st, EF_VIDEO_DONE), ef_stats_count(st, EF_VIDEO_SKIPPED),
+      ef_stats_count(st, EF_VIDEO_FAILED), ef_stats_count(st, EF_VIDEO_NOT_RUN),
+      (long long)ef_stats_total_windows(st), video_s, wall,
+      wall > 0 ? video_s / wall : 0.0);
+  printf("time: load %.2f s, decode %.2f s, decode wait %.2f s, transfer "
+         "%.2f s, forward %.2f s, save %.2f s\n",
+         ef_stats_seconds(st, EF_TIME_MODEL_LOAD),
+         ef_stats_seconds(st, EF_TIME_DECODE),
+         ef_stats_seconds(st, EF_TIME_DECODE_WAIT),
+         ef_stats_seconds(st, EF_TIME_TRANSFER),
+         ef_stats_seconds(st, EF_TIME_FORWARD),
+         ef_stats_seconds(st, EF_TIME_SAVE));
+}
+
+int cmd_extract(int argc, char **argv) {
+  cli_args a;
+  ef_config *cfg = NULL;
+  ef_stats *st = NULL;
+  progress *pr = NULL;
+  int exit_code = cli_parse(argc, argv, &a);
+  if (exit_code != 0)
+    goto done;
+  if (a.help) {
+    print_help();
+    goto done;
+  }
+  if ((exit_code = cli_load_config(&a, &cfg)) != 0)
+    goto done;
+  pr = progress_create(a.quiet);
+  ef_params params = ef_params_default();
+  params.progress = progress_callback();
+  params.progress_user_data = pr;
+  params.cancel = &cancel_flag;
+  params.torch_threads = a.threads;
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  int rc = ef_perform_feature_extraction(cfg, NULL, 0, &params, &st);
+  progress_free(pr);
+  pr = NULL;
+  if (st)
+    print_summary(st, cfg);
+  if (rc == EF_OK) {
+    exit_code = 0;
+  } else {
+    if (rc != EF_EPARTIAL)
+      cli_error("%s", ef_last_error());
+    exit_code = 1;
+  }
+done:
+  progress_free(pr);
+  ef_stats_free(st);
+  ef_config_free(cfg);
+  cli_args_free(&a);
+  return exit_code;
+}

@@ -1,0 +1,301 @@
+/*
+ * settings.c - reads the typed run settings out of a config tree, applying
+ * the defaults of REFERENCE.md where a key is absent.
+ */
+#include "settings.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+static int64_t gcd64(int64_t a, int64_t b) {
+  while (b) {
+    int64_t t = a % b;
+    a = b;
+    b = t;
+  }
+  return a < 0 ? -a : a;
+}
+
+int settings_parse_rate(const char *text, int64_t *num, int64_t *den) {
+  char *end;
+  const char *slash = strchr(text, '/');
+  if (slash) {
+    long long n = strtoll(text, &end, 10);
+    if (end != slash)
+      goto bad;
+    long long d = strtoll(slash + 1, &end, 10);
+    if (*end || n <= 0 || d <= 0)
+      goto bad;
+    int64_t g = gcd64(n, d);
+    *num = n / g;
+    *den = d / g;
+    return EF_OK;
+  }
+  double r = strtod(text, &end);
+  while (isspace((unsigned char)*end))
+    end++;
+  if (end == text || *end || !(r > 0) || r > 1e6)
+    goto bad;
+  if (r == floor(r)) {
+    *num = (int64_t)r;
+    *den = 1;
+    return EF_OK;
+  }
+  /* 29.97, 59.94, 23.976: users mean the NTSC rates N * 1000 / 1001. */
+  double n1001 = r * 1001.0 / 1000.0;
+  if (fabs(n1001 - floor(n1001 + 0.5)) < 1e-3) {
+    *num = (int64_t)floor(n1001 + 0.5) * 1000;
+    *den = 1001;
+    return EF_OK;
+  }
+  /* Any other decimal: exact as written, to a millionth. */
+  int64_t n = (int64_t)floor(r * 1e6 + 0.5), d = 1000000, g = gcd64(n, d);
+  *num = n / g;
+  *den = d / g;
+  return EF_OK;
+bad:
+  return ef_error_set(EF_ECONFIG, "invalid frame rate '%s'", text);
+}
+
+/* Reads an optional value; a missing or null key keeps the default. */
+static int opt_int(const ef_config *c, const char *path, int64_t *v) {
+  int rc = ef_config_get_int(c, path, v);
+  return rc == EF_ENOTFOUND ? EF_OK : rc;
+}
+
+static int opt_bool(const ef_config *c, const char *path, int *v) {
+  int rc = ef_config_get_bool(c, path, v);
+  return rc == EF_ENOTFOUND ? EF_OK : rc;
+}
+
+static int opt_str(const ef_config *c, const char *path, const char *def,
+                   char **v) {
+  const char *s = NULL;
+  int rc = ef_config_get_string(c, path, &s);
+  if (rc == EF_ENOTFOUND) {
+    s = def;
+    rc = EF_OK;
+  }
+  if (rc != EF_OK)
+    return rc;
+  free(*v);
+  *v = s ? strdup(s) : NULL;
+  if (s && !*v)
+    return ef_error_set(EF_ENOMEM, "out of memory");
+  return EF_OK;
+}
+
+static int opt_int32(const ef_config *c, const char *path, int *v) {
+  int64_t x = *v;
+  int rc = opt_int(c, path, &x);
+  if (rc == EF_OK && (x < -2147483647LL || x > 2147483647LL))
+    return ef_error_set(EF_ECONFIG, "%s: %lld is out of range", path,
+                        (long long)x);
+  *v = (int)x;
+  return rc;
+}
+
+static int read_triple(const ef_config *c, const char *path, float *v) {
+  size_t n;
+  int rc = ef_config_get_list_size(c, path, &n);
+  if (rc == EF_ENOTFOUND)
+    return EF_OK;
+  if (rc != EF_OK)
+    return rc;
+  if (n != 3)
+    return ef_error_set(EF_ECONFIG, "%s: expected 3 values, got %zu", path, n);
+  for (size_t i = 0; i < 3; i++) {
+    const char *s;
+    char *end;
+    rc = ef_config_get_list_string(c, path, i, &s);
+    if (rc != EF_OK)
+      return rc;
+    v[i] = strtof(s, &end);
+    if (end == s || *end)
+      return ef_error_set(EF_ECONFIG, "%s[%zu]: '%s' is not a number", path, i,
+                          s);
+  }
+  return EF_OK;
+}
+
+static int read_uid_list(const ef_config *c, ef_settings *s) {
+  size_t n;
+  int rc = ef_config_get_list_size(c, "io.uid_list", &n);
+  if (rc == EF_ENOTFOUND)
+    return EF_OK;
+  if (rc != EF_OK)
+    return rc;
+  s->uid_list = calloc(n ? n : 1, sizeof(char *));
+  if (!s->uid_list)
+    return ef_error_set(EF_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    const char *u;
+    rc = ef_config_get_list_string(c, "io.uid_list", i, &u);
+    if (rc != EF_OK)
+      return rc;
+    if (!(s->uid_list[i] = strdup(u)))
+      return ef_error_set(EF_ENOMEM, "out of memory");
+    s->n_uids = i + 1;
+  }
+  return EF_OK;
+}
+
+/* The model kind: model_config.kind, else derived from the reference's
+ * model_module_str so unmodified reference configs still work. */
+static int resolve_kind(const ef_config *c, ef_settings *s) {
+  const char *kind = NULL, *module = NULL, *input_type = NULL;
+  if (ef_config_get_string(c, "model_config.kind", &kind) == EF_OK)
+    return opt_str(c, "model_config.kind", NULL, &s->model_kind);
+  ef_config_get_string(c, "model_module_str", &module);
+  ef_config_get_string(c, "model_config.input_type", &input_type);
+  if (!module)
+    kind = "video";
+  else if (strstr(module, "slowfast"))
+    kind = "slowfast";
+  else if (strstr(module, "mel_spectrogram"))
+    kind = "mel_spectrogram";
+  else if (strstr(module, "audio"))
+    kind = "audio";
+  else if (strstr(module, "clip"))
+    kind = "clip";
+  else if ((input_type && strcmp(input_type, "image") == 0) ||
+           s->frame_window == 1)
+    kind = "image";
+  else
+    kind = "video";
+  s->model_kind = strdup(kind);
+  return s->model_kind ? EF_OK : ef_error_set(EF_ENOMEM, "out of memory");
+}
+
+static int read_rate(const ef_config *c, ef_settings *s) {
+  const char *text = NULL;
+  if (ef_config_get_string(c, "inference_config.fps", &text) != EF_OK &&
+      ef_config_get_string(c, "fps", &text) != EF_OK)
+    text = "30";
+  int rc = settings_parse_rate(text, &s->fps_num, &s->fps_den);
+  return rc == EF_OK ? rc : ef_error_prefix("inference_config.fps");
+}
+
+static int check_positive(const char *key, int64_t v) {
+  if (v >= 1)
+    return EF_OK;
+  return ef_error_set(EF_ECONFIG, "%s must be >= 1 (got %lld)", key,
+                      (long long)v);
+}
+
+int settings_load(const ef_config *c, ef_settings *s) {
+  static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
+  static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
+  memset(s, 0, sizeof *s);
+  s->video_limit = -1;
+  s->filter_completed = 1;
+  s->batch_size = 1;
+  s->prefetch_factor = 2;
+  s->frame_window = 32;
+  s->stride = 16;
+  s->include_video = 1;
+  s->side_size = 256;
+  s->crop_size = 224;
+  s->slowfast_alpha = 4;
+  memcpy(s->mean, imagenet_mean, sizeof s->mean);
+  memcpy(s->std, imagenet_std, sizeof s->std);
+
+  const char *fmt = NULL, *layout = NULL, *dtype = NULL;
+  int rc;
+  if ((rc = opt_str(c, "io.video_dir_path", "videos", &s->video_dir_path)) ||
+      (rc =
+           opt_str(c, "io.ego4d_download_dir", NULL, &s->ego4d_download_dir)) ||
+      (rc = opt_str(c, "io.dataset_version", "ego4d", &s->dataset_version)) ||
+      (rc = read_uid_list(c, s)) ||
+      (rc = opt_int(c, "io.video_limit", &s->video_limit)) ||
+      (rc = opt_int(c, "io.seed", &s->seed)) ||
+      (rc = opt_str(c, "io.out_path", "features", &s->out_path)) ||
+      (rc = opt_bool(c, "io.filter_completed", &s->filter_completed)) ||
+      (rc = opt_bool(c, "io.debug_mode", &s->debug_mode)) ||
+      (rc = opt_str(c, "io.debug_path", "debug", &s->debug_path)) ||
+      (rc = opt_bool(c, "io.exclude_no_audio", &s->exclude_no_audio)) ||
+      (rc = opt_str(c, "inference_config.device", "cpu", &s->device)) ||
+      (rc = opt_int32(c, "inference_config.batch_size", &s->batch_size)) ||
+      (rc = opt_int32(c, "inference_config.num_workers", &s->num_workers)) ||
+      (rc = opt_int32(c, "inference_config.prefetch_factor",
+                      &s->prefetch_factor)) ||
+      (rc = read_rate(c, s)) ||
+      (rc = opt_int(c, "inference_config.frame_window", &s->frame_window)) ||
+      (rc = opt_int(c, "inference_config.stride", &s->stride)) ||
+      (rc = opt_bool(c, "inference_config.include_audio", &s->include_audio)) ||
+      (rc = opt_bool(c, "inference_config.include_video", &s->include_video)) ||
+      (rc = opt_str(c, "model_config.model_path", NULL, &s->model_path)) ||
+      (rc = opt_int32(c, "model_config.side_size", &s->side_size)) ||
+      (rc = opt_int32(c, "model_config.crop_size", &s->crop_size)) ||
+      (rc = opt_int32(c, "model_config.slowfast_alpha", &s->slowfast_alpha)) ||
+      (rc = read_triple(c, "model_config.mean", s->mean)) ||
+      (rc = read_triple(c, "model_config.std", s->std)) ||
+      (rc = resolve_kind(c, s)))
+    goto fail;
+
+  if (ef_config_get_string(c, "io.out_format", &fmt) == EF_OK) {
+    if (strcmp(fmt, "npy") == 0)
+      s->out_format = EF_FORMAT_NPY;
+    else if (strcmp(fmt, "pt") != 0) {
+      rc =
+          ef_error_set(EF_ECONFIG, "io.out_format: '%s' is not pt or npy", fmt);
+      goto fail;
+    }
+  }
+  if (ef_config_get_string(c, "model_config.input_layout", &layout) == EF_OK) {
+    if (strcmp(layout, "nchw") == 0)
+      s->input_2d = 1;
+    else if (strcmp(layout, "ncthw") != 0) {
+      rc = ef_error_set(EF_ECONFIG,
+                        "model_config.input_layout: '%s' is not ncthw or nchw",
+                        layout);
+      goto fail;
+    }
+  }
+  if (ef_config_get_string(c, "model_config.dtype", &dtype) == EF_OK)
+    s->half = strcmp(dtype, "float16") == 0;
+  if ((rc = check_positive("inference_config.batch_size", s->batch_size)) ||
+      (rc = check_positive("inference_config.frame_window", s->frame_window)) ||
+      (rc = check_positive("inference_config.stride", s->stride)) ||
+      (rc = check_positive("model_config.crop_size", s->crop_size)) ||
+      (rc = check_positive("model_config.slowfast_alpha", s->slowfast_alpha)))
+    goto fail;
+  if (s->side_size < s->crop_size) {
+    rc = ef_error_set(EF_ECONFIG,
+                      "model_config.side_size %d is smaller than crop_size %d",
+                      s->side_size, s->crop_size);
+    goto fail;
+  }
+  if (s->include_audio == s->include_video) {
+    rc = ef_error_set(EF_ECONFIG, "exactly one of inference_config."
+                                  "include_audio and include_video must be "
+                                  "true");
+    goto fail;
+  }
+  return EF_OK;
+fail:
+  settings_free(s);
+  return rc;
+}
+
+void settings_free(ef_settings *s) {
+  if (!s)
+    return;
+  free(s->video_dir_path);
+  free(s->ego4d_download_dir);
+  free(s->dataset_version);
+  for (size_t i = 0; i < s->n_uids; i++)
+    free(s->uid_list[i]);
+  free(s->uid_list);
+  free(s->out_path);
+  free(s->debug_path);
+  free(s->device);
+  free(s->model_path);
+  free(s->model_kind);
+  memset(s, 0, sizeof *s);
+}

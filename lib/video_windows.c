@@ -1,0 +1,176 @@
+/*
+ * video_windows.c - one video's frames to window items (see the header).
+ *
+ * Window i starts at frame i * stride. Windows are emitted as the frame
+ * that ends them arrives; at the end of the stream the back-padded last
+ * window (REFERENCE.md) or, for a video shorter than one window, the single
+ * window with its last frame repeated, is built from the ring.
+ */
+#include "video_windows.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "error.h"
+#include "probe.h"
+#include "transform.h"
+#include "window.h"
+
+struct video_windows {
+  const ef_settings *s;
+  int decode_threads;
+  transform *tf;
+  float *ring; /* frame_window frames of [3][crop][crop] */
+  size_t frame_floats;
+  double busy;
+};
+
+int video_windows_create(const ef_settings *s, int decode_threads,
+                         video_windows **out) {
+  *out = NULL;
+  video_windows *vw = calloc(1, sizeof *vw);
+  if (!vw)
+    return ef_error_set(EF_ENOMEM, "out of memory");
+  transform_spec spec = {0};
+  spec.side_size = s->side_size;
+  spec.crop_size = s->crop_size;
+  spec.resize = EF_RESIZE_SHORT_SIDE;
+  spec.interp = EF_INTERP_BILINEAR;
+  memcpy(spec.mean, s->mean, sizeof spec.mean);
+  memcpy(spec.std, s->std, sizeof spec.std);
+  int rc = transform_create(&spec, &vw->tf);
+  if (rc != EF_OK)
+    goto fail;
+  vw->s = s;
+  vw->decode_threads = decode_threads;
+  vw->frame_floats = 3 * (size_t)s->crop_size * (size_t)s->crop_size;
+  vw->ring = malloc(sizeof(float) * vw->frame_floats * (size_t)s->frame_window);
+  if (!vw->ring) {
+    rc = ef_error_set(EF_ENOMEM, "out of memory for %lld frames",
+                      (long long)s->frame_window);
+    goto fail;
+  }
+  *out = vw;
+  return EF_OK;
+fail:
+  video_windows_free(vw);
+  return rc;
+}
+
+static float *ring_slot(video_windows *vw, int64_t frame) {
+  return vw->ring + (size_t)(frame % vw->s->frame_window) * vw->frame_floats;
+}
+
+/* Builds the [3][T][H][W] input of the window starting at `first` from the
+ * ring; frames at or past `frames` (short videos) repeat the last one. */
+static int emit_window(video_windows *vw, size_t video, int64_t index,
+                       int64_t first, int64_t frames, emit_fn emit, void *ctx) {
+  const int64_t T = vw->s->frame_window;
+  const size_t plane = vw->frame_floats / 3;
+  item *it = calloc(1, sizeof *it);
+  float *data = malloc(sizeof(float) * vw->frame_floats * (size_t)T);
+  if (!it || !data) {
+    free(it);
+    free(data);
+    return ef_error_set(EF_ENOMEM, "out of memory for a window");
+  }
+  for (int64_t t = 0; t < T; t++) {
+    int64_t f = first + t < frames ? first + t : frames - 1;
+    const float *src = ring_slot(vw, f);
+    for (int c = 0; c < 3; c++)
+      memcpy(data + ((size_t)c * (size_t)T + (size_t)t) * plane,
+             src + (size_t)c * plane, plane * sizeof(float));
+  }
+  it->kind = ITEM_WINDOW;
+  it->video = video;
+  it->window = index;
+  it->first = first;
+  it->last = (first + T < frames ? first + T : frames) - 1;
+  it->data = data;
+  return emit(ctx, it) ? EF_ECANCELLED : EF_OK;
+}
+
+static int emit_simple(item_kind kind, size_t video, int64_t value,
+                       int64_t frames, emit_fn emit, void *ctx) {
+  item *it = calloc(1, sizeof *it);
+  if (!it)
+    return ef_error_set(EF_ENOMEM, "out of memory");
+  it->kind = kind;
+  it->video = video;
+  it->value = value;
+  it->frames = frames;
+  return emit(ctx, it) ? EF_ECANCELLED : EF_OK;
+}
+
+int video_windows_run(video_windows *vw, size_t video, const char *path,
+                      int is_stereo, emit_fn emit, void *ctx) {
+  const ef_settings *s = vw->s;
+  const int64_t W = s->frame_window, S = s->stride;
+  decoder *d = NULL;
+  sampled_frame f;
+  int64_t frames = 0, windows = 0;
+  double t0 = now_seconds();
+  int rc = decoder_open(path, s->fps_num, s->fps_den, vw->decode_threads, &d);
+  if (rc != EF_OK)
+    goto done;
+  int64_t expected =
+      probe_sampled_frames(decoder_duration(d), s->fps_num, s->fps_den);
+  rc = emit_simple(ITEM_START, video,
+                   expected > 0 ? window_count(expected, W, S) : -1, expected,
+                   emit, ctx);
+  while (rc == EF_OK && (rc = decoder_next(d, &f)) == 1) {
+    float *slot = ring_slot(vw, f.index);
+    if (f.repeat && f.index > 0) {
+      /* The same source frame again: reuse its transform. */
+      const float *prev = ring_slot(vw, f.index - 1);
+      if (prev != slot)
+        memcpy(slot, prev, vw->frame_floats * sizeof *slot);
+      rc = EF_OK;
+    } else {
+      /* Stereo videos keep the left half of each frame. */
+      int width = is_stereo ? f.width / 2 : f.width;
+      rc = transform_frame(vw->tf, f.rgb, f.linesize, width, f.height, slot);
+      if (rc != EF_OK)
+        ef_error_prefix(path);
+    }
+    frames = f.index + 1;
+    int64_t first = f.index - W + 1;
+    if (rc == EF_OK && first >= 0 && first % S == 0) {
+      vw->busy += now_seconds() - t0;
+      rc = emit_window(vw, video, windows++, first, frames, emit, ctx);
+      t0 = now_seconds();
+    }
+  }
+  if (rc < 0)
+    goto done;
+  if (frames == 0) {
+    rc = ef_error_set(EF_EDECODE, "%s: no video frames could be decoded", path);
+    goto done;
+  }
+  /* The back-padded last window, or the only window of a short video. */
+  if (frames < W || (frames - W) % S != 0) {
+    int64_t first;
+    window_bounds(windows, frames, W, S, &first);
+    rc = emit_window(vw, video, windows++, first, frames, emit, ctx);
+    if (rc != EF_OK)
+      goto done;
+  }
+  rc = emit_simple(ITEM_END, video, windows, frames, emit, ctx);
+done:
+  vw->busy += now_seconds() - t0;
+  decoder_close(d);
+  return rc;
+}
+
+double video_windows_busy_seconds(const video_windows *vw) {
+  return vw->busy;
+}
+
+void video_windows_free(video_windows *vw) {
+  if (!vw)
+    return;
+  transform_free(vw->tf);
+  free(vw->ring);
+  free(vw);
+}

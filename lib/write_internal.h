@@ -1,0 +1,61 @@
+/*
+ * write_internal.h - what write.c, write_pt.c and write_npy.c share: a
+ * growable byte buffer, the shape check, and the per-format encoders and
+ * completeness checks. Internal to the core library (the unit tests link
+ * the core statically and reach these directly).
+ */
+#ifndef EF_WRITE_INTERNAL_H
+#define EF_WRITE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* Feature tensors are small-rank ([N, D], [N, tokens, D], ...); the bound
+ * keeps header text and stride arrays on the stack. */
+#define WRITE_MAX_DIMS 16
+
+/* An append-only byte buffer. Appends after an allocation failure are
+ * ignored and `failed` stays set, so encoders check once at the end. */
+typedef struct {
+  uint8_t *data;
+  size_t len;
+  size_t cap;
+  int failed;
+} wbuf;
+
+void wbuf_init(wbuf *b);
+void wbuf_free(wbuf *b);
+/* Makes room for `extra` more bytes; 0 on success. */
+int wbuf_reserve(wbuf *b, size_t extra);
+void wbuf_put(wbuf *b, const void *p, size_t n);
+void wbuf_byte(wbuf *b, uint8_t v);
+void wbuf_u16le(wbuf *b, uint16_t v);
+void wbuf_u32le(wbuf *b, uint32_t v);
+/* Appends n float32 values as little-endian bytes. */
+void wbuf_f32le(wbuf *b, const float *v, size_t n);
+/* printf-style text (no terminating NUL is stored). */
+void wbuf_printf(wbuf *b, const char *fmt, ...) EF_PRINTF(2, 3);
+
+/* Checks a feature shape (1 <= ndim <= WRITE_MAX_DIMS, at least one row,
+ * no negative size, byte count fits in size_t) and returns the element
+ * count in *numel. EF_EINVAL naming `what` (usually the path). */
+int write_check_shape(const char *what, const int64_t *shape, int ndim,
+                      int64_t *numel);
+
+/* The pickle (protocol 2) that torch.load turns into a contiguous float32
+ * tensor of this shape backed by storage "0". */
+int write_pt_pickle(wbuf *b, const int64_t *shape, int ndim, int64_t numel);
+/* A whole torch.save-compatible zip archive in memory (caller frees). */
+int write_pt_encode(const char *what, const float *data, const int64_t *shape,
+                    int ndim, void **out, size_t *len);
+/* A whole .npy v1.0 file in memory (caller frees). */
+int write_npy_encode(const char *what, const float *data, const int64_t *shape,
+                     int ndim, void **out, size_t *len);
+
+/* 1 if the file at path is a complete archive / array, else 0. */
+int write_pt_complete(const char *path);
+int write_npy_complete(const char *path);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * write_npy.c - .npy feature files (NumPy format 1.0) and their
+ * completeness check.
+ *
+ * The npy format is the alternative output for users without torch: one
+ * header that Python's literal parser reads, then the raw array. Version
+ * 1.0 suffices because the header of a rank <= WRITE_MAX_DIMS array is far
+ * below its 64 KiB limit. The header is padded with spaces so the data
+ * starts on a 64-byte boundary, as numpy itself does (and requires for
+ * memory-mapping).
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "write_internal.h"
+
+#define NPY_MAGIC "\x93NUMPY"
+#define NPY_MAGIC_LEN 6
+#define NPY_ALIGN 64
+/* Headers this long are not ours; bounds the completeness check's read. */
+#define NPY_HEADER_MAX (1u << 20)
+
+static void npy_header_text(wbuf *h, const int64_t *shape, int ndim) {
+  wbuf_printf(h, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
+  for (int i = 0; i < ndim; i++)
+    wbuf_printf(h, i ? ", %lld" : "%lld", (long long)shape[i]);
+  /* Python needs the trailing comma for a 1-tuple: "(7,)". */
+  wbuf_printf(h, ndim == 1 ? ",), }" : "), }");
+}
+
+int write_npy_encode(const char *what, const float *data, const int64_t *shape,
+                     int ndim, void **out, size_t *len) {
+  *out = NULL;
+  *len = 0;
+  int64_t numel;
+  int rc = write_check_shape(what, shape, ndim, &numel);
+  if (rc != EF_OK)
+    return rc;
+  if (!data && numel > 0)
+    return ef_error_set(EF_EINVAL, "%s: no feature data", what);
+
+  wbuf h;
+  wbuf_init(&h);
+  npy_header_text(&h, shape, ndim);
+  if (h.failed) {
+    wbuf_free(&h);
+    return ef_error_set(EF_ENOMEM, "%s: out of memory", what);
+  }
+  /* magic(6) + version(2) + length(2) + text + padding + '\n' */
+  size_t prefix = NPY_MAGIC_LEN + 2 + 2;
+  size_t total = prefix + h.len + 1;
+  size_t pad = (NPY_ALIGN - total % NPY_ALIGN) % NPY_ALIGN;
+  size_t header_len = h.len + pad + 1;
+
+  size_t data_bytes = (size_t)numel * 4;
+  wbuf b;
+  wbuf_init(&b);
+  if (data_bytes > SIZE_MAX - prefix - header_len ||
+      wbuf_reserve(&b, prefix + header_len + data_bytes) != 0) {
+    wbuf_free(&h);
+    return ef_error_set(EF_ENOMEM, "%s: out of memory encoding %zu bytes", what,
+                        data_bytes);
+  }
+  wbuf_put(&b, NPY_MAGIC, NPY_MAGIC_LEN);
+  wbuf_byte(&b, 1);
+  wbuf_byte(&b, 0);
+  wbuf_u16le(&b, (uint16_t)header_len);
+  wbuf_put(&b, h.data, h.len);
+  for (size_t i = 0; i < pad; i++)
+    wbuf_byte(&b, ' ');
+  wbuf_byte(&b, '\n');
+  wbuf_f32le(&b, data, (size_t)numel);
+  wbuf_free(&h);
+  if (b.failed) {
+    wbuf_free(&b);
+    return ef_error_set(EF_ENOMEM, "%s: out of memory", what);
+  }
+  *out = b.data;
+  *len = b.len;
+  return EF_OK;
+}
+
+/* ---- Completeness check ------------------------------------------------- */
+
+static const char *skip_space(const char *p, const char *end) {
+  while (p < end && (*p == ' ' || *p == '\t'))
+    p++;
+  return p;
+}
+
+/* Finds `'key':` in the header dict and returns the text after it. */
+static const char *find_key(const char *h, const char *end, const char *key) {
+  size_t kl = strlen(key);
+  for (const char *p = h; p + kl + 3 <= end; p++) {
+    if ((*p == '\'' || *p == '"') && p[kl + 1] == *p &&
+        memcmp(p + 1, key, kl) == 0) {
+      const char *q = skip_space(p + kl + 2, end);
+      if (q < end && *q == ':')
+        return skip_space(q + 1, end);
+    }
+  }
+  return NULL;
+}
+
+/* Parses "(a, b, ...)" into the element count; -1 if malformed. */
+static int64_t parse_shape(const char *p, const char *end) {
+  if (!p || p >= end || *p != '(')
+    return -1;
+  p = skip_space(p + 1, end);
+  int64_t n = 1;
+  while (p < end && *p != ')') {
+    if (*p < '0' || *p > '9')
+      return -1;
+    int64_t v = 0;
+    while (p < end && *p >= '0' && *p <= '9') {
+      if (v > (INT64_MAX - 9) / 10)
+        return -1;
+      v = v * 10 + (*p++ - '0');
+    }
+    /* numpy may write "3L" in headers from Python 2. */
+    if (p < end && *p == 'L')
+      p++;
+    if (v != 0 && n > INT64_MAX / v)
+      return -1;
+    n *= v;
+    p = skip_space(p, end);
+    if (p < end && *p == ',')
+      p = skip_space(p + 1, end);
+    else if (p < end && *p != ')')
+      return -1;
+  }
+  return p < end ? n : -1;
+}
+
+int write_npy_complete(const char *path) {
+  int ok = 0;
+  char *h = NULL;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  struct stat st;
+  uint8_t pre[12];
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      pread(fd, pre, sizeof pre, 0) != (ssize_t)sizeof pre ||
+      memcmp(pre, NPY_MAGIC, NPY_MAGIC_LEN) != 0)
+    goto done;
+  /* 1.0 has a 2-byte header length; 2.0 and 3.0 (numpy's choice for huge
+   * or non-ASCII headers) a 4-byte one. */
+  size_t hl, hstart;
+  if (pre[6] == 1) {
+    hl = (size_t)(pre[8] | pre[9] << 8);
+    hstart = 10;
+  } else if (pre[6] == 2 || pre[6] == 3) {
+    hl = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
+         (size_t)pre[11] << 24;
+    hstart = 12;
+  } else {
+    goto done;
+  }
+  if (hl == 0 || hl > NPY_HEADER_MAX)
+    goto done;
+  h = malloc(hl);
+  if (!h || pread(fd, h, hl, (off_t)hstart) != (ssize_t)hl)
+    goto done;
+  const char *end = h + hl;
+  if (end[-1] != '\n')
+    goto done;
+  const char *descr = find_key(h, end, "descr");
+  const char *fortran = find_key(h, end, "fortran_order");
+  int64_t numel = parse_shape(find_key(h, end, "shape"), end);
+  if (!descr || end - descr < 5 || memcmp(descr + 1, "<f4", 3) != 0 ||
+      (descr[0] != '\'' && descr[0] != '"') || descr[4] != descr[0] ||
+      !fortran || numel < 0 || numel > INT64_MAX / 4)
+    goto done;
+  ok = (uint64_t)st.st_size == (uint64_t)(hstart + hl) + (uint64_t)numel * 4;
+
+done:
+  free(h);
+  close(fd);
+  return ok;
+}

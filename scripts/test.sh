@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh Debian 12 machine: installs what is
+# missing, builds with warnings as errors, runs every test (unit, libtorch,
+# integration), then rebuilds the C core's unit tests under AddressSanitizer
+# and UndefinedBehaviorSanitizer and runs them again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+echo "== format check"
+git ls-files -- '*.c' '*.h' '*.cpp' | xargs clang-format --dry-run --Werror
+
+setup() { # setup DIR [meson options...]
+  local dir=$1
+  shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@" >/dev/null
+  fi
+}
+
+echo "== build (-Werror)"
+setup build -Dwerror=true
+meson compile -C build
+
+echo "== tests"
+meson test -C build --print-errorlogs --num-processes 2
+
+echo "== unit tests under ASan + UBSan"
+setup build-asan -Dwerror=true -Db_sanitize=address,undefined \
+  -Db_lundef=false -Dbuildtype=debug
+meson compile -C build-asan
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  meson test -C build-asan --suite unit --print-errorlogs --num-processes 2 --no-rebuild
+echo "== all tests passed"

@@ -1,0 +1,57 @@
+"""Shared fixtures of the integration tests: generated videos, generated
+TorchScript models, and a helper to run the ego4dfeat CLI."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+SOURCE = os.environ.get("EF_SOURCE_ROOT",
+                        os.path.join(os.path.dirname(__file__), "..", ".."))
+CLI = os.environ.get("EF_CLI", os.path.join(SOURCE, "build", "examples",
+                                            "ego4dfeat"))
+sys.path.insert(0, os.path.join(SOURCE, "tests", "reference"))
+
+
+def ffmpeg(out, *args):
+    subprocess.run(["ffmpeg", "-nostdin", "-y", "-v", "error", *args, out],
+                   check=True)
+    return out
+
+
+def make_clip(path, rate=30, seconds=2.5, size="320x240", audio=False):
+    args = ["-f", "lavfi", "-i",
+            f"testsrc2=size={size}:rate={rate}:duration={seconds}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"]
+    args += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "12"]
+    return ffmpeg(path, *args)
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory):
+    d = tmp_path_factory.mktemp("models")
+    subprocess.run(["/usr/bin/python3",
+                    os.path.join(SOURCE, "tests", "fixtures", "make_models.py"),
+                    str(d), "tiny_video", "tiny_slowfast", "tiny_image",
+                    "tiny_tokens", "tuple_output"], check=True,
+                   stdout=subprocess.DEVNULL)
+    return d
+
+
+def run_cli(*args, check=None):
+    """Runs `ego4dfeat ARGS`; returns the CompletedProcess. check: expected
+    exit code (None: any)."""
+    p = subprocess.run([CLI, *args], capture_output=True, text=True,
+                       timeout=600)
+    if check is not None and p.returncode != check:
+        raise AssertionError(f"exit {p.returncode}, expected {check}\n"
+                             f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+    return p
+
+
+def extract_args(config, video_dir, out_dir, model, *extra):
+    return ["extract", "--config-dir", os.path.join(SOURCE, "configs"),
+            "--config-name", config, f"io.video_dir_path={video_dir}",
+            f"io.out_path={out_dir}", f"model_config.model_path={model}",
+            "inference_config.device=cpu", *extra]

@@ -1,0 +1,108 @@
+"""Bad input gets a clear error naming the file and the problem; the other
+videos are still processed; nothing partial is left behind."""
+import os
+import shutil
+
+import pytest
+import torch
+
+from conftest import extract_args, ffmpeg, make_clip, run_cli
+
+
+@pytest.fixture(scope="module")
+def bad_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad")
+    make_clip(str(d / "good.mp4"), seconds=1.5)
+    (d / "empty.mp4").write_bytes(b"")
+    (d / "text.mp4").write_text("this is not a video\n" * 50)
+    ffmpeg(str(d / "audio_only.mp4"), "-f", "lavfi", "-i",
+           "sine=frequency=440:duration=1", "-c:a", "aac")
+    # Truncated files: without the index (moov at the end) and with it
+    # (faststart), the second decodes what is there.
+    make_clip(str(d / "src.mp4"), seconds=3)
+    data = (d / "src.mp4").read_bytes()
+    (d / "truncated.mp4").write_bytes(data[: len(data) // 2])
+    ffmpeg(str(d / "fast.mp4"), "-i", str(d / "src.mp4"), "-c", "copy",
+           "-movflags", "+faststart")
+    fast = (d / "fast.mp4").read_bytes()
+    (d / "truncated_fast.mp4").write_bytes(fast[: len(fast) * 2 // 3])
+    # Garbage in the middle of the stream: bad packets are skipped.
+    mid = bytearray(fast)
+    for i in range(len(mid) // 2, len(mid) // 2 + 2000):
+        mid[i] = (i * 7) & 0xFF
+    (d / "corrupt_middle.mp4").write_bytes(bytes(mid))
+    os.remove(d / "src.mp4")
+    os.remove(d / "fast.mp4")
+    return d
+
+
+UIDS = ["good", "empty", "text", "audio_only", "truncated",
+        "truncated_fast", "corrupt_middle", "missing"]
+
+
+def test_each_bad_file_fails_alone_with_its_name(tmp_path, bad_dir, models):
+    out = tmp_path / "out"
+    p = run_cli(*extract_args("mvit_k400", bad_dir, out,
+                              models / "tiny_video.pt",
+                              f"io.uid_list=[{','.join(UIDS)}]"))
+    assert p.returncode == 1, p.stderr
+    err = p.stderr
+    for uid in ["empty", "text", "audio_only", "truncated", "missing"]:
+        line = [l for l in err.splitlines() if l.startswith(f"failed {uid}:")]
+        assert line, f"no failure line for {uid} in:\n{err}"
+        assert f"{uid}.mp4" in line[0], line[0]
+    assert "no video stream" in err
+    assert "missing.mp4" in err
+    # The good file and the partly readable ones are written.
+    assert torch.load(out / "good.pt").shape[0] >= 1
+    for uid in ["truncated_fast", "corrupt_middle"]:
+        assert (out / f"{uid}.pt").exists(), err
+        assert torch.load(out / f"{uid}.pt").shape[1] == 8
+    written = sorted(os.listdir(out))
+    for uid in ["empty", "text", "audio_only", "truncated", "missing"]:
+        assert f"{uid}.pt" not in written
+    assert all(not f.startswith(".") for f in written), written
+
+
+def test_missing_model_names_the_file(tmp_path, bad_dir):
+    p = run_cli(*extract_args("mvit_k400", bad_dir, tmp_path / "o",
+                              tmp_path / "nope.pt", "io.uid_list=[good]"))
+    assert p.returncode == 1
+    assert "nope.pt" in p.stderr
+    assert not (tmp_path / "o" / "good.pt").exists()
+
+
+def test_model_output_not_a_tensor(tmp_path, bad_dir, models):
+    p = run_cli(*extract_args("mvit_k400", bad_dir, tmp_path / "o",
+                              models / "tuple_output.pt",
+                              "io.uid_list=[good]"))
+    assert p.returncode == 1
+    assert "not a tensor" in p.stderr
+    assert not (tmp_path / "o" / "good.pt").exists()
+
+
+@pytest.mark.parametrize("override,words", [
+    ("inference_config.batch_size=abc", ["inference_config.batch_size"]),
+    ("io.uid_lst=[a]", ["io.uid_lst", "io.uid_list"]),
+    ("inference_config.stride=0", ["inference_config.stride"]),
+])
+def test_bad_config_value_names_the_key(tmp_path, bad_dir, models, override,
+                                        words):
+    p = run_cli(*extract_args("mvit_k400", bad_dir, tmp_path / "o",
+                              models / "tiny_video.pt", override))
+    assert p.returncode == 2, p.stderr
+    for w in words:
+        assert w in p.stderr, p.stderr
+    assert not (tmp_path / "o").exists() or not any(
+        f.endswith(".pt") for f in os.listdir(tmp_path / "o"))
+
+
+def test_unknown_config_name(tmp_path):
+    p = run_cli("extract", "--config-name", "no_such_config")
+    assert p.returncode == 2
+    assert "no_such_config" in p.stderr
+
+
+def test_help_for_every_subcommand():
+    assert "usage" in run_cli("--help", check=0).stdout
+    assert "--config-name" in run_cli("extract", "--help", check=0).stdout

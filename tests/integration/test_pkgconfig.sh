@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs the library into a temporary root, then builds and runs a tiny
+# program through `pkg-config --cflags --libs ego4dfeat`, as a user would.
+set -eu
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+meson install -C "$EF_BUILD_ROOT" --destdir "$dest" --no-rebuild --quiet
+pc=$(find "$dest" -name ego4dfeat.pc | head -n 1)
+[ -n "$pc" ] || { echo "ego4dfeat.pc was not installed"; exit 1; }
+prefix=$(sed -n 's/^prefix=//p' "$pc")
+export PKG_CONFIG_PATH="$(dirname "$pc")"
+flags=$(pkg-config --define-variable=prefix="$dest$prefix" --cflags --libs ego4dfeat)
+cat > "$dest/hello.c" <<'C'
+#include <ego4dfeat/ego4dfeat.h>
+#include <stdio.h>
+#include <string.h>
+int main(void) {
+  ef_config *cfg = NULL;
+  if (strcmp(ef_version(), EF_VERSION_STRING) != 0) return 1;
+  if (ef_config_parse("io:\n  batch_size_typo: 1\n", &cfg) == EF_OK) return 2;
+  printf("ego4dfeat %s: %s\n", ef_version(), ef_last_error());
+  return 0;
+}
+C
+cc -std=c11 -Wall -Werror "$dest/hello.c" -o "$dest/hello" $flags
+libdir=$(dirname "$(find "$dest" -name 'libego4dfeat.so.0' | head -n 1)")
+LD_LIBRARY_PATH="$libdir" "$dest/hello"
+# Only ef_ symbols are exported.
+bad=$(nm -D --defined-only "$libdir/libego4dfeat.so.0" | awk '{print $3}' | grep -v '^ef_' || true)
+[ -z "$bad" ] || { echo "non-ef_ symbols exported:"; echo "$bad"; exit 1; }
+objdump -p "$libdir/libego4dfeat.so.0" | grep -q 'SONAME *libego4dfeat.so.0' || { echo "bad soname"; exit 1; }
+echo "pkg-config build, symbol and soname checks passed"
