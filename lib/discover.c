@@ -646,7 +646,7 @@ static int json_scalar(json_reader *r, char **val) {
 
 /* One element of "videos", an object whose start was read. */
 static int json_video(json_reader *r) {
-  char *key, *val, *uid = NULL;
+  char *key, *val = NULL, *uid = NULL;
   int stereo = 0, rc;
 
   while ((rc = json_key(r, &key)) == 1) {
@@ -659,10 +659,11 @@ static int json_video(json_reader *r) {
     if (rc == 1 && want_stereo) {
       stereo = is_true(val);
       free(val);
-    } else if (rc == 1) {
+    } else if (rc == 1 && want_uid) {
       free(uid);
       uid = val;
     }
+    val = NULL;
   }
   if (rc == 0 && uid && stereo) {
     rc = strvec_push(r->stereo, uid) == EF_OK ? EF_OK : nomem();

@@ -161,7 +161,7 @@ static int resolve_kind(const ef_config *c, ef_settings *s) {
     kind = "mel_spectrogram";
   else if (strstr(module, "audio"))
     kind = "audio";
-  else if (strstr(module, "clip"))
+  else if (strstr(module, "clip") || strstr(module, "maws"))
     kind = "clip";
   else if ((input_type && strcmp(input_type, "image") == 0) ||
            s->frame_window == 1)

@@ -120,3 +120,24 @@ def test_summary_and_config_yaml(tmp_path, videos, models):
     # No temporary files are left behind.
     assert sorted(os.listdir(out)) == ["clip30.pt", "config.yaml",
                                        "short.pt"]
+
+
+def test_stereo_videos_keep_the_left_half(tmp_path, models):
+    vids, meta = tmp_path / "v", tmp_path / "meta"
+    vids.mkdir()
+    meta.mkdir()
+    make_clip(str(vids / "stereo.mp4"), seconds=1.2, size="640x240")
+    (meta / "ego4d.json").write_text(
+        '{"videos": [{"video_uid": "stereo", "is_stereo": true}, '
+        '{"video_uid": "other", "is_stereo": false}]}')
+    out = tmp_path / "out"
+    run_cli(*extract_args("mvit_k400", vids, out, models / "tiny_video.pt",
+                          f"io.ego4d_download_dir={meta}"), check=0)
+    got = load_pt(out / "stereo.pt")
+    model, video = str(models / "tiny_video.pt"), str(vids / "stereo.mp4")
+    want = ref.features(model, video, "video", 32, 16, 256, 224, 4, 30,
+                        stereo=True, **KINETICS)
+    assert_close(got, want)
+    full = ref.features(model, video, "video", 32, 16, 256, 224, 4, 30,
+                        **KINETICS)
+    assert float(np.abs(full - want).max()) > 1e-3  # the crop matters

@@ -105,8 +105,10 @@ def pack(kind, x, alpha):
 
 
 def features(model_path, video, kind, window, stride, side, crop, alpha, fps,
-             mean=IMAGENET_MEAN, std=IMAGENET_STD):
+             mean=IMAGENET_MEAN, std=IMAGENET_STD, stereo=False):
     frames = sample_frames(video, fps)
+    if stereo:  # keep the left half of each frame
+        frames = frames[:, :, : frames.shape[2] // 2]
     model = torch.jit.load(model_path).eval()
     rows = []
     with torch.no_grad():
