@@ -1,0 +1,17 @@
+/*
+ * stereo_list.h - the uids that <ego4d_download_dir>/ego4d.json flags
+ * is_stereo. Internal to the core library; used by discover.c.
+ */
+#ifndef EF_STEREO_LIST_H
+#define EF_STEREO_LIST_H
+
+#include "strvec.h"
+
+/* Appends to `stereo` the uids flagged stereo in <dir>/ego4d.json, then
+ * sorts it for strvec_contains(). A NULL or empty dir, or no such file,
+ * adds none. EF_OK, or a negative status with the error recorded (the
+ * file cannot be read or is not valid JSON, or out of memory); the caller
+ * frees `stereo` in either case. */
+int stereo_list_load(const char *dir, strvec *stereo);
+
+#endif
