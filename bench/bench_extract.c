@@ -68,8 +68,8 @@ static int bench_forward(const ef_settings *s, int64_t windows,
   }
   for (size_t i = 0; i < floats; i++)
     data[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1.0f;
-  window_batch b = {data, s->batch_size, s->frame_window, s->crop_size,
-                    s->crop_size};
+  window_batch b = {
+      data, s->batch_size, {3, s->frame_window, s->crop_size, s->crop_size}, 4};
   int64_t batches = (windows + s->batch_size - 1) / s->batch_size;
   efs_output out;
   efs_timing tm;

@@ -62,6 +62,7 @@ int ef_extract_features(ef_model *model, const ef_config *cfg,
   for (size_t i = 0; i < n; i++) {
     pv[i].uid = videos[i];
     pv[i].path = videos[i];
+    pv[i].has_audio = -1;
   }
   if (params && params->torch_threads)
     efs_set_num_threads(params->torch_threads);
@@ -233,13 +234,16 @@ int ef_perform_feature_extraction(const ef_config *cfg,
     pv[i].path = list[i].path;
     pv[i].out_file = out_files[i];
     pv[i].is_stereo = list[i].is_stereo;
+    pv[i].has_audio = list[i].has_audio;
   }
   efs_set_num_threads(params ? params->torch_threads : 0);
-  double tl = now_seconds();
-  rc = model_load(&s, &model);
-  st->times.seconds[EF_TIME_MODEL_LOAD] = now_seconds() - tl;
-  if (rc != EF_OK)
-    goto done;
+  if (!s.debug_mode) { /* debug mode writes model inputs, runs no model */
+    double tl = now_seconds();
+    rc = model_load(&s, &model);
+    st->times.seconds[EF_TIME_MODEL_LOAD] = now_seconds() - tl;
+    if (rc != EF_OK)
+      goto done;
+  }
   rc = pipeline_run(model, &s, pv, count, params, st->res, &st->times);
   st->times.seconds[EF_TIME_OVERALL] = now_seconds() - t0;
 done:

@@ -5,6 +5,7 @@
  */
 #include "model.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +38,7 @@ int model_load(const ef_settings *s, ef_model **out) {
                         "model_config.kind: unknown model kind '%s' (known: "
                         "%s)",
                         s->model_kind, model_kind_names());
-  if (!s->model_path || !*s->model_path)
+  if (kind->needs_model && (!s->model_path || !*s->model_path))
     return ef_error_set(EF_ECONFIG, "model_config.model_path is not set");
   ef_model *m = calloc(1, sizeof *m);
   if (!m)
@@ -45,11 +46,13 @@ int model_load(const ef_settings *s, ef_model **out) {
   int rc = settings_copy(s, &m->settings);
   if (rc != EF_OK)
     goto fail;
-  rc = efs_module_load(s->model_path, m->settings.device, s->half, &m->module,
-                       err, sizeof err);
-  if (rc != EF_OK) {
-    ef_error_set(rc, "%s", err);
-    goto fail;
+  if (kind->needs_model) {
+    rc = efs_module_load(s->model_path, m->settings.device, s->half, &m->module,
+                         err, sizeof err);
+    if (rc != EF_OK) {
+      ef_error_set(rc, "%s", err);
+      goto fail;
+    }
   }
   m->kind = kind;
   *out = m;
@@ -60,6 +63,42 @@ fail:
   return rc;
 }
 
+/* Kinds without a model: the windows themselves are the features. */
+static int copy_batch(const window_batch *b, efs_output *out) {
+  size_t n = (size_t)b->b;
+  out->ndim = b->ndim + 1;
+  out->shape[0] = b->b;
+  for (int d = 0; d < b->ndim; d++) {
+    out->shape[d + 1] = b->shape[d];
+    n *= (size_t)b->shape[d];
+  }
+  out->data = malloc(n * sizeof(float));
+  if (!out->data)
+    return ef_error_set(EF_ENOMEM, "out of memory");
+  memcpy(out->data, b->data, n * sizeof(float));
+  return EF_OK;
+}
+
+/* torch.nn.functional.normalize(x, p=2, dim=-1): each row over the last
+ * dimension divided by max(norm, 1e-12). */
+static void l2_normalize_rows(efs_output *out) {
+  if (out->ndim < 1)
+    return;
+  size_t len = (size_t)out->shape[out->ndim - 1], rows = 1;
+  for (int d = 0; d < out->ndim - 1; d++)
+    rows *= (size_t)out->shape[d];
+  for (size_t r = 0; r < rows; r++) {
+    float *v = out->data + r * len;
+    double sum = 0;
+    for (size_t i = 0; i < len; i++)
+      sum += (double)v[i] * (double)v[i];
+    double norm = sqrt(sum);
+    float inv = (float)(1.0 / (norm > 1e-12 ? norm : 1e-12));
+    for (size_t i = 0; i < len; i++)
+      v[i] *= inv;
+  }
+}
+
 int model_forward(ef_model *m, const window_batch *batch, efs_output *out,
                   efs_timing *timing) {
   efs_input inputs[4];
@@ -68,6 +107,8 @@ int model_forward(ef_model *m, const window_batch *batch, efs_output *out,
   char err[1024] = "";
   memset(inputs, 0, sizeof inputs);
   memset(out, 0, sizeof *out);
+  if (!m->kind->needs_model)
+    return copy_batch(batch, out);
   int rc = m->kind->pack(&m->settings, batch, inputs, &n, &as_list, &scratch);
   if (rc == EF_OK) {
     rc = efs_module_forward(m->module, inputs, n, as_list, out, timing, err,
@@ -76,6 +117,8 @@ int model_forward(ef_model *m, const window_batch *batch, efs_output *out,
       ef_error_set(rc, "%s: %s", m->settings.model_path, err);
   }
   free(scratch);
+  if (rc == EF_OK && m->settings.l2_normalize)
+    l2_normalize_rows(out);
   return rc;
 }
 

@@ -13,15 +13,21 @@
 #include "settings.h"
 #include "torch_shim.h"
 
-/* A batch of B windows, each [3][T][H][W] floats, contiguous. */
+/* A batch of b windows of one shape, contiguous: [b, shape...]. Video
+ * windows are [3][T][H][W]; audio windows [samples] or [mels][frames]. */
 typedef struct {
   const float *data;
-  int64_t b, t, h, w;
+  int64_t b;
+  int64_t shape[4];
+  int ndim;
 } window_batch;
 
 typedef struct model_kind {
   const char *name;
   const char *description;
+  /* 0 for kinds computed entirely in the library (mel spectrograms): no
+   * model file is loaded and the window itself is the feature. */
+  int needs_model;
   /* Fills inputs[0..*n) (at most 4) from the batch. May allocate one
    * scratch buffer through *scratch (freed by the caller with free()).
    * *as_list tells the shim to pass the inputs as one List[Tensor]. */
@@ -38,6 +44,9 @@ const char *model_kind_names(void);
 extern const model_kind model_kind_video;
 extern const model_kind model_kind_slowfast;
 extern const model_kind model_kind_image;
+extern const model_kind model_kind_clip;
+extern const model_kind model_kind_audio;
+extern const model_kind model_kind_mel;
 
 /* SlowFast's slow-pathway frame indices: torch.linspace(0, t - 1,
  * t / alpha) in float32, truncated (REFERENCE.md). Writes t / alpha

@@ -49,25 +49,28 @@ int64_t slowfast_slow_indices(int64_t t, int alpha, int64_t *out) {
 static int pack_slowfast(const ef_settings *s, const window_batch *b,
                          efs_input *inputs, int *n, int *as_list,
                          float **scratch) {
-  int64_t ts = b->t / s->slowfast_alpha;
+  const int64_t T = b->shape[1], H = b->shape[2], W = b->shape[3];
+  int64_t ts = T / s->slowfast_alpha;
+  if (b->ndim != 4 || b->shape[0] != 3)
+    return ef_error_set(EF_EINVAL, "slowfast: expected video windows");
   if (ts < 1)
     return ef_error_set(EF_ECONFIG,
                         "slowfast: frame_window %lld is shorter than "
                         "slowfast_alpha %d",
-                        (long long)b->t, s->slowfast_alpha);
+                        (long long)T, s->slowfast_alpha);
   int64_t *idx = malloc(sizeof(int64_t) * (size_t)ts);
-  size_t plane = (size_t)(b->h * b->w);
+  size_t plane = (size_t)(H * W);
   float *slow = malloc(sizeof(float) * (size_t)(b->b * 3 * ts) * plane);
   if (!idx || !slow) {
     free(idx);
     free(slow);
     return ef_error_set(EF_ENOMEM, "out of memory packing slowfast input");
   }
-  slowfast_slow_indices(b->t, s->slowfast_alpha, idx);
+  slowfast_slow_indices(T, s->slowfast_alpha, idx);
   for (int64_t i = 0; i < b->b * 3; i++) /* each (window, channel) */
     for (int64_t j = 0; j < ts; j++)
       memcpy(slow + ((size_t)(i * ts + j)) * plane,
-             b->data + ((size_t)(i * b->t + idx[j])) * plane,
+             b->data + ((size_t)(i * T + idx[j])) * plane,
              plane * sizeof(float));
   free(idx);
   *scratch = slow;
@@ -76,16 +79,16 @@ static int pack_slowfast(const ef_settings *s, const window_batch *b,
   inputs[0].shape[0] = b->b;
   inputs[0].shape[1] = 3;
   inputs[0].shape[2] = ts;
-  inputs[0].shape[3] = b->h;
-  inputs[0].shape[4] = b->w;
+  inputs[0].shape[3] = H;
+  inputs[0].shape[4] = W;
   inputs[1] = inputs[0];
   inputs[1].data = b->data;
-  inputs[1].shape[2] = b->t;
+  inputs[1].shape[2] = T;
   *n = 2;
   *as_list = 1;
   return EF_OK;
 }
 
 const model_kind model_kind_slowfast = {
-    "slowfast", "[slow, fast] pathways as one list (SlowFast R101 8x8)",
+    "slowfast", "[slow, fast] pathways as one list (SlowFast R101 8x8)", 1,
     pack_slowfast};

@@ -11,9 +11,12 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audio_windows.h"
+#include "debug_dump.h"
 #include "error.h"
 #include "video_windows.h"
 #include "write.h"
@@ -56,38 +59,117 @@ static void push_status(run_shared *rs, item_kind kind, size_t video,
   queue_push(&rs->q, it);
 }
 
+/* io.debug_mode: each window's model input goes to
+ * <debug_path>/<uid>/<window>.png instead of the model. */
+typedef struct {
+  run_shared *rs;
+  const char *uid;
+  int made_dir;
+  char *error; /* the first failure, kept past the source's cleanup */
+} debug_ctx;
+
+static int debug_emit(void *ctx, item *it) {
+  debug_ctx *d = ctx;
+  const ef_settings *s = d->rs->s;
+  if (it->kind != ITEM_WINDOW)
+    return push_item(d->rs, it);
+  char dir[4096], path[4160];
+  snprintf(dir, sizeof dir, "%s/%s", s->debug_path, d->uid);
+  snprintf(path, sizeof path, "%s/%lld.png", dir, (long long)it->window);
+  int rc = d->made_dir ? EF_OK : write_mkdirs(dir);
+  d->made_dir = rc == EF_OK;
+  if (rc == EF_OK && it->ndim == 4)
+    rc = debug_write_window_png(path, it->data, (int)it->shape[1],
+                                (int)it->shape[2], (int)it->shape[3], s->mean,
+                                s->std);
+  else if (rc == EF_OK)
+    rc = debug_write_matrix_png(path, it->data, (int)it->shape[0],
+                                it->ndim > 1 ? (int)it->shape[1] : 1);
+  item_free(it);
+  if (rc != EF_OK) {
+    d->error = ef_error_dup();
+    return 1; /* stops this video's source */
+  }
+  return 0;
+}
+
+/* The per-worker source of windows: video frames or audio. */
+typedef struct {
+  video_windows *video;
+  audio_windows *audio;
+} source;
+
+static int source_create(const run_shared *rs, source *src) {
+  memset(src, 0, sizeof *src);
+  if (rs->s->include_audio)
+    return audio_windows_create(rs->s, &src->audio);
+  return video_windows_create(rs->s, rs->decode_threads, &src->video);
+}
+
+static int source_run(source *src, size_t v, const pipeline_video *pv,
+                      emit_fn emit, void *ctx) {
+  if (src->audio)
+    return audio_windows_run(src->audio, v, pv->path, emit, ctx);
+  return video_windows_run(src->video, v, pv->path, pv->is_stereo, emit, ctx);
+}
+
+static double source_free(source *src) {
+  double busy = 0;
+  if (src->video)
+    busy = video_windows_busy_seconds(src->video);
+  if (src->audio)
+    busy = audio_windows_busy_seconds(src->audio);
+  video_windows_free(src->video);
+  audio_windows_free(src->audio);
+  return busy;
+}
+
+static const char no_audio_skip[] =
+    "no audio stream (skipped: io.exclude_no_audio is set)";
+
+static void run_one(run_shared *rs, source *src, size_t v) {
+  const pipeline_video *pv = &rs->videos[v];
+  const ef_settings *s = rs->s;
+  /* Checked as each video starts, not once per run: another task may
+   * have finished it meanwhile. */
+  if (pv->out_file && s->filter_completed && !s->debug_mode &&
+      write_output_complete(pv->out_file, s->out_format)) {
+    push_status(rs, ITEM_SKIPPED, v, NULL);
+    return;
+  }
+  if (s->include_audio && s->exclude_no_audio && pv->has_audio == 0) {
+    push_status(rs, ITEM_SKIPPED, v, no_audio_skip);
+    return;
+  }
+  debug_ctx dbg = {rs, pv->uid, 0, NULL};
+  int rc = s->debug_mode ? source_run(src, v, pv, debug_emit, &dbg)
+                         : source_run(src, v, pv, push_item, rs);
+  if (dbg.error) {
+    push_status(rs, ITEM_FAILED, v, dbg.error);
+    free(dbg.error);
+  } else if (rc == EF_ENOSTREAM && s->include_audio && s->exclude_no_audio)
+    push_status(rs, ITEM_SKIPPED, v, no_audio_skip);
+  else if (rc != EF_OK && rc != EF_ECANCELLED)
+    push_status(rs, ITEM_FAILED, v, ef_last_error());
+}
+
 static void *worker_main(void *arg) {
   run_shared *rs = arg;
-  video_windows *vw = NULL;
-  int rc = video_windows_create(rs->s, rs->decode_threads, &vw);
+  source src;
+  int rc = source_create(rs, &src);
   for (;;) {
     size_t v = atomic_fetch_add(&rs->next_video, 1);
     if (v >= rs->n || queue_is_stopped(&rs->q))
       break;
-    const pipeline_video *pv = &rs->videos[v];
-    if (rc != EF_OK) {
+    if (rc != EF_OK)
       push_status(rs, ITEM_FAILED, v, ef_last_error());
-      continue;
-    }
-    /* Checked as each video starts, not once per run: another task may
-     * have finished it meanwhile. */
-    if (pv->out_file && rs->s->filter_completed &&
-        write_output_complete(pv->out_file, rs->s->out_format)) {
-      push_status(rs, ITEM_SKIPPED, v, NULL);
-      continue;
-    }
-    int vrc = video_windows_run(vw, v, pv->path, pv->is_stereo, push_item, rs);
-    if (vrc == EF_ECANCELLED)
-      break;
-    if (vrc != EF_OK)
-      push_status(rs, ITEM_FAILED, v, ef_last_error());
+    else
+      run_one(rs, &src, v);
   }
-  if (vw) {
-    pthread_mutex_lock(&rs->busy_lock);
-    rs->decode_busy += video_windows_busy_seconds(vw);
-    pthread_mutex_unlock(&rs->busy_lock);
-  }
-  video_windows_free(vw);
+  double busy = source_free(&src);
+  pthread_mutex_lock(&rs->busy_lock);
+  rs->decode_busy += busy;
+  pthread_mutex_unlock(&rs->busy_lock);
   queue_producer_done(&rs->q);
   return NULL;
 }
@@ -106,7 +188,7 @@ typedef struct {
   item **batch; /* windows waiting for the model */
   size_t batch_n, batch_cap;
   float *batch_buf;
-  size_t window_floats;
+  size_t batch_buf_floats;
   int cancelled;
 } infer_state;
 
@@ -123,10 +205,6 @@ static void fail_video(infer_state *st, size_t v, int code, const char *msg) {
   free(r->ends);
   r->data = NULL;
   r->starts = r->ends = NULL;
-}
-
-static double frame_seconds(const ef_settings *s, int64_t frame) {
-  return (double)frame * (double)s->fps_den / (double)s->fps_num;
 }
 
 /* Stores one output row of video v; grows its arrays as windows arrive. */
@@ -163,8 +241,8 @@ static int store_row(infer_state *st, size_t v, const item *it,
   }
   memcpy(r->data + (size_t)a->received * row_floats, row,
          row_floats * sizeof(float));
-  r->starts[a->received] = frame_seconds(st->s, it->first);
-  r->ends[a->received] = frame_seconds(st->s, it->last + 1);
+  r->starts[a->received] = it->start;
+  r->ends[a->received] = it->end;
   a->received++;
   return EF_OK;
 }
@@ -176,6 +254,11 @@ static void maybe_finish(infer_state *st, size_t v) {
   video_acc *a = &st->acc[v];
   if (!a->ended || a->pending > 0 || r->outcome == EF_VIDEO_FAILED)
     return;
+  if (st->s->debug_mode) { /* the windows went to PNG files */
+    r->windows = a->total;
+    r->outcome = EF_VIDEO_DONE;
+    return;
+  }
   if (a->received != a->total) {
     fail_video(st, v, EF_EMODEL, "lost windows between decoder and model");
     return;
@@ -222,24 +305,50 @@ static void report_progress(infer_state *st, size_t v) {
     st->cancelled = 1;
 }
 
+static size_t item_floats(const item *it) {
+  size_t n = 1;
+  for (int d = 0; d < it->ndim; d++)
+    n *= (size_t)it->shape[d];
+  return n;
+}
+
+static int same_shape(const item *a, const item *b) {
+  return a->ndim == b->ndim &&
+         memcmp(a->shape, b->shape, sizeof(int64_t) * (size_t)a->ndim) == 0;
+}
+
 static void run_batch(infer_state *st) {
   if (st->batch_n == 0)
     return;
   window_batch wb = {0};
+  const item *first = st->batch[0];
+  size_t floats = item_floats(first);
   wb.b = (int64_t)st->batch_n;
-  wb.t = st->s->frame_window;
-  wb.h = wb.w = st->s->crop_size;
+  wb.ndim = first->ndim;
+  memcpy(wb.shape, first->shape, sizeof wb.shape);
+  int rc = EF_OK;
   if (st->batch_n == 1) {
-    wb.data = st->batch[0]->data;
+    wb.data = first->data;
   } else {
-    for (size_t i = 0; i < st->batch_n; i++)
-      memcpy(st->batch_buf + i * st->window_floats, st->batch[i]->data,
-             st->window_floats * sizeof(float));
+    /* Windows arrive as separate buffers; the model wants one tensor. */
+    if (st->batch_buf_floats < floats * st->batch_n) {
+      float *buf = realloc(st->batch_buf, sizeof(float) * floats * st->batch_n);
+      if (buf) {
+        st->batch_buf = buf;
+        st->batch_buf_floats = floats * st->batch_n;
+      } else {
+        rc = ef_error_set(EF_ENOMEM, "out of memory for a batch");
+      }
+    }
+    for (size_t i = 0; rc == EF_OK && i < st->batch_n; i++)
+      memcpy(st->batch_buf + i * floats, st->batch[i]->data,
+             floats * sizeof(float));
     wb.data = st->batch_buf;
   }
-  efs_output out;
+  efs_output out = {0};
   efs_timing tm = {0, 0};
-  int rc = model_forward(st->m, &wb, &out, &tm);
+  if (rc == EF_OK)
+    rc = model_forward(st->m, &wb, &out, &tm);
   st->times->seconds[EF_TIME_TRANSFER] += tm.transfer;
   st->times->seconds[EF_TIME_FORWARD] += tm.forward;
   st->times->forward_passes++;
@@ -286,6 +395,10 @@ static void handle_item(infer_state *st, item *it) {
       item_free(it);
       return;
     }
+    /* A batch holds windows of one shape: whole-file audio windows of two
+     * files differ, so the batch is run before a differing one joins. */
+    if (st->batch_n > 0 && !same_shape(st->batch[0], it))
+      run_batch(st);
     st->acc[v].pending++;
     st->batch[st->batch_n++] = it;
     if (st->batch_n == st->batch_cap)
@@ -307,6 +420,11 @@ static void handle_item(infer_state *st, item *it) {
     return;
   case ITEM_SKIPPED:
     r->outcome = EF_VIDEO_SKIPPED;
+    if (it->error) { /* why it was skipped, for the user */
+      free(r->error);
+      r->error = it->error;
+      it->error = NULL;
+    }
     item_free(it);
     report_progress(st, v);
     return;
@@ -361,13 +479,9 @@ int pipeline_run(ef_model *m, const ef_settings *s,
   st.res = results;
   st.times = times;
   st.batch_cap = (size_t)s->batch_size;
-  st.window_floats =
-      3 * (size_t)s->frame_window * (size_t)s->crop_size * (size_t)s->crop_size;
   st.acc = calloc(n ? n : 1, sizeof *st.acc);
   st.batch = calloc(st.batch_cap, sizeof *st.batch);
-  if (st.batch_cap > 1)
-    st.batch_buf = malloc(sizeof(float) * st.window_floats * st.batch_cap);
-  if (!threads || !st.acc || !st.batch || (st.batch_cap > 1 && !st.batch_buf)) {
+  if (!threads || !st.acc || !st.batch) {
     rc = ef_error_set(EF_ENOMEM, "out of memory starting the pipeline");
     goto done;
   }

@@ -17,6 +17,7 @@ typedef struct {
   const char *path;
   const char *out_file; /* NULL: keep the features in memory */
   int is_stereo;
+  int has_audio; /* 1, 0, or -1 if unknown (from discovery) */
 } pipeline_video;
 
 typedef struct {

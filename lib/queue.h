@@ -22,12 +22,14 @@ typedef enum {
 typedef struct item {
   item_kind kind;
   size_t video;
-  int64_t window;      /* ITEM_WINDOW: index within the video */
-  int64_t first, last; /* ITEM_WINDOW: first and last sampled frame */
+  int64_t window;    /* ITEM_WINDOW: index within the video */
+  double start, end; /* ITEM_WINDOW: the window's time range, seconds */
   int64_t value;
-  int64_t frames;
-  float *data; /* ITEM_WINDOW: [3][T][H][W] */
-  char *error; /* ITEM_FAILED */
+  int64_t frames;   /* ITEM_END: frames at the run's fps */
+  float *data;      /* ITEM_WINDOW: the model input of one window */
+  int64_t shape[4]; /* its shape: [3][T][H][W] video, [S] audio... */
+  int ndim;
+  char *error; /* ITEM_FAILED, ITEM_SKIPPED: why */
   struct item *next;
 } item;
 

@@ -204,8 +204,12 @@ int settings_load(const ef_config *c, ef_settings *s) {
   s->slowfast_alpha = 4;
   memcpy(s->mean, imagenet_mean, sizeof s->mean);
   memcpy(s->std, imagenet_std, sizeof s->std);
+  s->audio_rate = 16000;
+  s->n_mels = 128;
+  s->n_fft = 1024;
+  s->hop_length = 160;
 
-  const char *fmt = NULL, *layout = NULL, *dtype = NULL;
+  const char *fmt = NULL, *layout = NULL, *dtype = NULL, *interp = NULL;
   int rc;
   if ((rc = opt_str(c, "io.video_dir_path", "videos", &s->video_dir_path)) ||
       (rc =
@@ -235,8 +239,29 @@ int settings_load(const ef_config *c, ef_settings *s) {
       (rc = opt_int32(c, "model_config.slowfast_alpha", &s->slowfast_alpha)) ||
       (rc = read_triple(c, "model_config.mean", s->mean)) ||
       (rc = read_triple(c, "model_config.std", s->std)) ||
+      (rc = opt_bool(c, "inference_config.norm_config.normalize_audio",
+                     &s->normalize_audio)) ||
+      (rc = opt_int32(c, "inference_config.norm_config.resample_audio_rate",
+                      &s->audio_rate)) ||
+      (rc = opt_int32(c, "model_config.n_mels", &s->n_mels)) ||
+      (rc = opt_int32(c, "model_config.n_fft", &s->n_fft)) ||
+      (rc = opt_int32(c, "model_config.hop_length", &s->hop_length)) ||
+      (rc = opt_int32(c, "model_config.win_length", &s->win_length)) ||
       (rc = resolve_kind(c, s)))
     goto fail;
+  if (s->win_length <= 0)
+    s->win_length = s->n_fft;
+  /* CLIP-style encoders: 2-D input, bicubic resizing and unit-length
+   * embeddings unless the config says otherwise. */
+  int is_clip = strcmp(s->model_kind, "clip") == 0;
+  s->input_2d = is_clip;
+  s->interp = is_clip ? EF_INTERP_BICUBIC : EF_INTERP_BILINEAR;
+  s->l2_normalize = is_clip;
+  if ((rc = opt_bool(c, "model_config.l2_normalize", &s->l2_normalize)))
+    goto fail;
+  if (ef_config_get_string(c, "model_config.interpolation", &interp) == EF_OK)
+    s->interp =
+        strcmp(interp, "bicubic") == 0 ? EF_INTERP_BICUBIC : EF_INTERP_BILINEAR;
 
   if (ef_config_get_string(c, "io.out_format", &fmt) == EF_OK) {
     if (strcmp(fmt, "npy") == 0)
@@ -248,9 +273,8 @@ int settings_load(const ef_config *c, ef_settings *s) {
     }
   }
   if (ef_config_get_string(c, "model_config.input_layout", &layout) == EF_OK) {
-    if (strcmp(layout, "nchw") == 0)
-      s->input_2d = 1;
-    else if (strcmp(layout, "ncthw") != 0) {
+    s->input_2d = strcmp(layout, "nchw") == 0;
+    if (!s->input_2d && strcmp(layout, "ncthw") != 0) {
       rc = ef_error_set(EF_ECONFIG,
                         "model_config.input_layout: '%s' is not ncthw or nchw",
                         layout);
@@ -263,7 +287,12 @@ int settings_load(const ef_config *c, ef_settings *s) {
       (rc = check_positive("inference_config.frame_window", s->frame_window)) ||
       (rc = check_positive("inference_config.stride", s->stride)) ||
       (rc = check_positive("model_config.crop_size", s->crop_size)) ||
-      (rc = check_positive("model_config.slowfast_alpha", s->slowfast_alpha)))
+      (rc = check_positive("model_config.slowfast_alpha", s->slowfast_alpha)) ||
+      (rc = check_positive("inference_config.norm_config.resample_audio_rate",
+                           s->audio_rate)) ||
+      (rc = check_positive("model_config.n_mels", s->n_mels)) ||
+      (rc = check_positive("model_config.n_fft", s->n_fft)) ||
+      (rc = check_positive("model_config.hop_length", s->hop_length)))
     goto fail;
   if (s->side_size < s->crop_size) {
     rc = ef_error_set(EF_ECONFIG,

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "ego4dfeat/ego4dfeat.h"
+#include "transform.h"
 
 typedef enum { EF_FORMAT_PT = 0, EF_FORMAT_NPY = 1 } ef_out_format;
 
@@ -48,8 +49,15 @@ typedef struct {
   float mean[3];
   float std[3];
   int slowfast_alpha;
-  int input_2d; /* model_config.input_layout "nchw": [B,3,H,W] input */
-  int half;     /* model_config.dtype float16 */
+  int input_2d;     /* model_config.input_layout "nchw": [B,3,H,W] input */
+  int half;         /* model_config.dtype float16 */
+  ef_interp interp; /* model_config.interpolation */
+  int l2_normalize; /* model_config.l2_normalize: unit-length rows */
+
+  /* audio (inference_config.norm_config and the mel model_config keys) */
+  int normalize_audio; /* scale each file to peak 1 */
+  int audio_rate;      /* resample_audio_rate, Hz */
+  int n_mels, n_fft, hop_length, win_length;
 } ef_settings;
 
 /* Reads and checks every value the pipeline needs. EF_ECONFIG naming the

@@ -2,11 +2,16 @@
  * transform.c - one RGB24 frame -> normalised, resized, centre-cropped
  * planar float image (see transform.h for why resizing comes first).
  *
- * The interpolation reproduces torch.nn.functional.interpolate(mode=
- * "bilinear", align_corners=False, antialias=False) on the CPU: the scale
- * is a float32 ratio of the sizes, the source coordinate is computed in
- * double from it and clamped at 0, and the weights are rounded to float32.
- * Only the output pixels inside the crop are computed.
+ * The interpolation reproduces torch.nn.functional.interpolate on the CPU
+ * with align_corners=False and no antialias:
+ *  - bilinear: the scale is a float32 ratio of the sizes, the source
+ *    coordinate is computed in double from it and clamped at 0, and the two
+ *    weights are rounded to float32;
+ *  - bicubic: the same float32 scale and double source coordinate, not
+ *    clamped, four taps at floor(src) - 1 .. + 2 clamped to the image, and
+ *    Keys' cubic convolution (A = -0.75) weights rounded to float32.
+ * Both sum rows first, then columns, as torch's kernels do. Only the output
+ * pixels inside the crop are computed.
  */
 #include "transform.h"
 
@@ -16,10 +21,14 @@
 
 #include "error.h"
 
-/* Source taps of one output coordinate along one axis. */
+#define MAX_TAPS 4
+
+/* Source taps of the output coordinates along one axis: for output k,
+ * idx[k * n + j] and w[k * n + j], j < n. */
 typedef struct {
-  int *i0, *i1;   /* source indices */
-  float *w0, *w1; /* their weights */
+  int n;
+  int *idx;
+  float *w;
 } axis_taps;
 
 struct transform {
@@ -51,46 +60,76 @@ int transform_crop_offset(int n, int crop) {
 }
 
 static void taps_free(axis_taps *t) {
-  free(t->i0);
-  free(t->i1);
-  free(t->w0);
-  free(t->w1);
+  free(t->idx);
+  free(t->w);
   memset(t, 0, sizeof *t);
+}
+
+static void bilinear_taps(int in_size, int out_size, int dst, int *idx,
+                          float *w) {
+  if (in_size == out_size) { /* torch copies when the size is unchanged */
+    idx[0] = idx[1] = dst;
+    w[0] = 1.0f;
+    w[1] = 0.0f;
+    return;
+  }
+  float scale = (float)in_size / (float)out_size;
+  double src = (double)scale * (dst + 0.5) - 0.5;
+  if (src < 0)
+    src = 0;
+  int i0 = (int)src;
+  double l1 = src - i0;
+  if (l1 > 1)
+    l1 = 1;
+  idx[0] = i0;
+  idx[1] = i0 + (i0 < in_size - 1 ? 1 : 0);
+  w[1] = (float)l1;
+  w[0] = 1.0f - (float)l1;
+}
+
+static double cubic_near(double x, double a) { /* |x| <= 1 */
+  return ((a + 2) * x - (a + 3)) * x * x + 1;
+}
+
+static double cubic_far(double x, double a) { /* 1 < |x| < 2 */
+  return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
+}
+
+static void bicubic_taps(int in_size, int out_size, int dst, int *idx,
+                         float *w) {
+  const double a = -0.75;
+  float scale = (float)in_size / (float)out_size;
+  double src = (double)scale * (dst + 0.5) - 0.5;
+  int i0 = (int)floor(src);
+  double t = src - i0;
+  w[0] = (float)cubic_far(t + 1.0, a);
+  w[1] = (float)cubic_near(t, a);
+  w[2] = (float)cubic_near(1.0 - t, a);
+  w[3] = (float)cubic_far(2.0 - t, a);
+  for (int j = 0; j < 4; j++) {
+    int k = i0 - 1 + j;
+    idx[j] = k < 0 ? 0 : (k > in_size - 1 ? in_size - 1 : k);
+  }
 }
 
 /* Taps for output coordinates [offset, offset + count) of a resize from
  * in_size to out_size. */
-static int taps_build(axis_taps *t, int in_size, int out_size, int offset,
-                      int count) {
-  t->i0 = malloc(sizeof(int) * (size_t)count);
-  t->i1 = malloc(sizeof(int) * (size_t)count);
-  t->w0 = malloc(sizeof(float) * (size_t)count);
-  t->w1 = malloc(sizeof(float) * (size_t)count);
-  if (!t->i0 || !t->i1 || !t->w0 || !t->w1) {
+static int taps_build(axis_taps *t, ef_interp interp, int in_size, int out_size,
+                      int offset, int count) {
+  t->n = interp == EF_INTERP_BICUBIC ? 4 : 2;
+  t->idx = malloc(sizeof(int) * (size_t)count * (size_t)t->n);
+  t->w = malloc(sizeof(float) * (size_t)count * (size_t)t->n);
+  if (!t->idx || !t->w) {
     taps_free(t);
     return ef_error_set(EF_ENOMEM, "out of memory building resize taps");
   }
-  float scale = (float)in_size / (float)out_size;
   for (int k = 0; k < count; k++) {
-    int dst = offset + k;
-    if (in_size == out_size) { /* torch copies when the size is unchanged */
-      t->i0[k] = t->i1[k] = dst;
-      t->w0[k] = 1.0f;
-      t->w1[k] = 0.0f;
-      continue;
-    }
-    double src = (double)scale * (dst + 0.5) - 0.5;
-    if (src < 0)
-      src = 0;
-    int i0 = (int)src;
-    int i1 = i0 + (i0 < in_size - 1 ? 1 : 0);
-    double l1 = src - i0;
-    if (l1 > 1)
-      l1 = 1;
-    t->i0[k] = i0;
-    t->i1[k] = i1;
-    t->w1[k] = (float)l1;
-    t->w0[k] = 1.0f - (float)l1;
+    int *idx = t->idx + (size_t)k * (size_t)t->n;
+    float *w = t->w + (size_t)k * (size_t)t->n;
+    if (interp == EF_INTERP_BICUBIC)
+      bicubic_taps(in_size, out_size, offset + k, idx, w);
+    else
+      bilinear_taps(in_size, out_size, offset + k, idx, w);
   }
   return EF_OK;
 }
@@ -101,9 +140,9 @@ int transform_create(const transform_spec *spec, transform **out) {
     return ef_error_set(EF_EINVAL,
                         "transform: crop_size %d must be in 1..side_size %d",
                         spec->crop_size, spec->side_size);
-  if (spec->interp != EF_INTERP_BILINEAR)
-    return ef_error_set(EF_EINVAL,
-                        "transform: only bilinear resizing is implemented");
+  if (spec->interp != EF_INTERP_BILINEAR && spec->interp != EF_INTERP_BICUBIC)
+    return ef_error_set(EF_EINVAL, "transform: unknown interpolation %d",
+                        (int)spec->interp);
   for (int c = 0; c < 3; c++)
     if (!(spec->std[c] > 0))
       return ef_error_set(EF_EINVAL, "transform: std[%d] must be > 0", c);
@@ -126,9 +165,11 @@ static int transform_prepare(transform *t, int w, int h) {
   if (sw < crop || sh < crop)
     return ef_error_set(EF_EINVAL, "frame %dx%d scales to %dx%d, below crop %d",
                         w, h, sw, sh, crop);
-  int rc = taps_build(&t->x, w, sw, transform_crop_offset(sw, crop), crop);
+  int rc = taps_build(&t->x, t->spec.interp, w, sw,
+                      transform_crop_offset(sw, crop), crop);
   if (rc == EF_OK)
-    rc = taps_build(&t->y, h, sh, transform_crop_offset(sh, crop), crop);
+    rc = taps_build(&t->y, t->spec.interp, h, sh,
+                    transform_crop_offset(sh, crop), crop);
   if (rc != EF_OK) {
     taps_free(&t->x);
     return rc;
@@ -136,6 +177,25 @@ static int transform_prepare(transform *t, int w, int h) {
   t->in_w = w;
   t->in_h = h;
   return EF_OK;
+}
+
+/* One output pixel's channel c: each tap row interpolated along x, then
+ * the rows combined along y, in torch's order. */
+static float sample(const axis_taps *x, const axis_taps *y, int ox, int oy,
+                    const uint8_t *rgb, int linesize, int c) {
+  const int *xi = x->idx + (size_t)ox * (size_t)x->n;
+  const float *xw = x->w + (size_t)ox * (size_t)x->n;
+  const int *yi = y->idx + (size_t)oy * (size_t)y->n;
+  const float *yw = y->w + (size_t)oy * (size_t)y->n;
+  float out = 0;
+  for (int j = 0; j < y->n; j++) {
+    const uint8_t *row = rgb + (size_t)yi[j] * (size_t)linesize + c;
+    float r = (float)row[3 * xi[0]] * xw[0];
+    for (int i = 1; i < x->n; i++)
+      r += (float)row[3 * xi[i]] * xw[i];
+    out = j == 0 ? r * yw[0] : out + r * yw[j];
+  }
+  return out;
 }
 
 int transform_frame(transform *t, const uint8_t *rgb, int linesize, int width,
@@ -151,21 +211,12 @@ int transform_frame(transform *t, const uint8_t *rgb, int linesize, int width,
   const size_t plane = (size_t)crop * (size_t)crop;
   const float *mean = t->spec.mean, *std = t->spec.std;
   for (int oy = 0; oy < crop; oy++) {
-    const uint8_t *r0 = rgb + (size_t)t->y.i0[oy] * (size_t)linesize;
-    const uint8_t *r1 = rgb + (size_t)t->y.i1[oy] * (size_t)linesize;
-    const float wy0 = t->y.w0[oy], wy1 = t->y.w1[oy];
     float *o = out + (size_t)oy * (size_t)crop;
-    for (int ox = 0; ox < crop; ox++) {
-      const int a = 3 * t->x.i0[ox], b = 3 * t->x.i1[ox];
-      const float wx0 = t->x.w0[ox], wx1 = t->x.w1[ox];
+    for (int ox = 0; ox < crop; ox++)
       for (int c = 0; c < 3; c++) {
-        /* Same operation order as torch: rows first, then columns. */
-        float top = (float)r0[a + c] * wx0 + (float)r0[b + c] * wx1;
-        float bot = (float)r1[a + c] * wx0 + (float)r1[b + c] * wx1;
-        float v = top * wy0 + bot * wy1;
+        float v = sample(&t->x, &t->y, ox, oy, rgb, linesize, c);
         o[(size_t)c * plane + (size_t)ox] = (v / 255.0f - mean[c]) / std[c];
       }
-    }
   }
   return EF_OK;
 }

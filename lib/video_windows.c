@@ -36,7 +36,7 @@ int video_windows_create(const ef_settings *s, int decode_threads,
   spec.side_size = s->side_size;
   spec.crop_size = s->crop_size;
   spec.resize = EF_RESIZE_SHORT_SIDE;
-  spec.interp = EF_INTERP_BILINEAR;
+  spec.interp = s->interp;
   memcpy(spec.mean, s->mean, sizeof spec.mean);
   memcpy(spec.std, s->std, sizeof spec.std);
   int rc = transform_create(&spec, &vw->tf);
@@ -85,9 +85,17 @@ static int emit_window(video_windows *vw, size_t video, int64_t index,
   it->kind = ITEM_WINDOW;
   it->video = video;
   it->window = index;
-  it->first = first;
-  it->last = (first + T < frames ? first + T : frames) - 1;
   it->data = data;
+  it->ndim = 4;
+  it->shape[0] = 3;
+  it->shape[1] = T;
+  it->shape[2] = it->shape[3] = vw->s->crop_size;
+  /* [first / fps, (last + 1) / fps), the last frame being the video's
+   * own for a short video. */
+  int64_t end = first + T < frames ? first + T : frames;
+  double spf = (double)vw->s->fps_den / (double)vw->s->fps_num;
+  it->start = (double)first * spf;
+  it->end = (double)end * spf;
   return emit(ctx, it) ? EF_ECANCELLED : EF_OK;
 }
 

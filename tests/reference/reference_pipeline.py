@@ -5,7 +5,7 @@ Python code does it (REFERENCE.md), to check libego4dfeat against.
 Run with Debian's /usr/bin/python3 (torch, torchvision, av, numpy).
 
 Command line uses (for the C unit tests):
-  reference_pipeline.py transform IN.raw H W SIDE CROP MEAN0,1,2 STD0,1,2 OUT.raw
+  reference_pipeline.py transform IN.raw H W SIDE CROP MEAN0,1,2 STD0,1,2 OUT.raw [MODE]
       IN.raw: H*W*3 uint8 RGB; OUT.raw: float32 [3, CROP, CROP]
   reference_pipeline.py slow_indices T ALPHA
   reference_pipeline.py frames VIDEO FPS OUT.npy
@@ -73,7 +73,7 @@ def sample_frames(path, fps):
     return np.stack(out)
 
 
-def transform(frames, side, crop, mean, std):
+def transform(frames, side, crop, mean, std, mode="bilinear"):
     """frames: uint8 [T, H, W, 3] -> float32 [3, T, crop, crop], the
     reference's order: /255, normalise, short-side scale, centre crop."""
     x = torch.from_numpy(np.ascontiguousarray(frames)).permute(3, 0, 1, 2)
@@ -86,7 +86,7 @@ def transform(frames, side, crop, mean, std):
         nh, nw = int(math.floor((float(h) / w) * side)), side
     else:
         nh, nw = side, int(math.floor((float(w) / h) * side))
-    x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
+    x = F.interpolate(x, size=(nh, nw), mode=mode, align_corners=False)
     top = int(round((nh - crop) / 2.0))
     left = int(round((nw - crop) / 2.0))
     return x[:, :, top:top + crop, left:left + crop].contiguous()
@@ -122,13 +122,13 @@ def features(model_path, video, kind, window, stride, side, crop, alpha, fps,
 def main(argv):
     cmd = argv[1]
     if cmd == "transform":
-        _, _, inp, h, w, side, crop, mean, std, out = argv
+        _, _, inp, h, w, side, crop, mean, std, out, *mode = argv
         h, w, side, crop = int(h), int(w), int(side), int(crop)
         img = np.fromfile(inp, dtype=np.uint8).reshape(1, h, w, 3)
         img = np.concatenate([img, img])  # T = 2, as in a video window
         mean = [float(v) for v in mean.split(",")]
         std = [float(v) for v in std.split(",")]
-        y = transform(img, side, crop, mean, std)[:, 0]
+        y = transform(img, side, crop, mean, std, *mode)[:, 0]
         y.numpy().astype(np.float32).tofile(out)
     elif cmd == "slow_indices":
         print(" ".join(str(int(v)) for v in slow_indices(int(argv[2]),

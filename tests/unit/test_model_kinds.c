@@ -68,7 +68,7 @@ START_TEST(test_pack_slowfast_gathers_frames) {
     for (int c = 0; c < 3; c++)
       for (int t = 0; t < T; t++)
         data[(b * 3 + c) * T + t] = (float)(100 * b + 10 * c + t);
-  window_batch wb = {data, B, T, 1, 1};
+  window_batch wb = {data, B, {3, T, 1, 1}, 4};
   ef_settings s = base_settings();
   s.slowfast_alpha = 4;
   efs_input in[4];
@@ -95,7 +95,7 @@ END_TEST
 
 START_TEST(test_pack_image_layouts) {
   float data[3 * 4 * 5] = {0};
-  window_batch wb = {data, 1, 1, 4, 5};
+  window_batch wb = {data, 1, {3, 1, 4, 5}, 4};
   ef_settings s = base_settings();
   efs_input in[4];
   int n = 0, as_list = 1;
@@ -111,7 +111,7 @@ START_TEST(test_pack_image_layouts) {
   ck_assert_int_eq(in[0].shape[1], 3);
   ck_assert_int_eq(in[0].shape[2], 4);
   ck_assert_int_eq(in[0].shape[3], 5);
-  wb.t = 2;
+  wb.shape[1] = 2;
   ck_assert_int_eq(model_kind_image.pack(&s, &wb, in, &n, &as_list, &scratch),
                    EF_ECONFIG);
   ck_assert(strstr(ef_last_error(), "frame_window") != NULL);
@@ -119,10 +119,31 @@ START_TEST(test_pack_image_layouts) {
 }
 END_TEST
 
+START_TEST(test_pack_audio_waveforms) {
+  float data[2 * 16000] = {0};
+  window_batch wb = {data, 2, {16000}, 1};
+  ef_settings s = base_settings();
+  efs_input in[4];
+  int n = 0, as_list = 1;
+  float *scratch = NULL;
+  ck_assert_int_eq(model_kind_audio.pack(&s, &wb, in, &n, &as_list, &scratch),
+                   EF_OK);
+  ck_assert_int_eq(in[0].ndim, 2);
+  ck_assert_int_eq(in[0].shape[0], 2);
+  ck_assert_int_eq(in[0].shape[1], 16000);
+  window_batch video = {data, 1, {3, 2, 4, 4}, 4};
+  ck_assert_int_eq(
+      model_kind_audio.pack(&s, &video, in, &n, &as_list, &scratch), EF_EINVAL);
+}
+END_TEST
+
 START_TEST(test_kind_table) {
   ck_assert_ptr_eq(model_kind_find("video"), &model_kind_video);
   ck_assert_ptr_eq(model_kind_find("slowfast"), &model_kind_slowfast);
   ck_assert_ptr_eq(model_kind_find("image"), &model_kind_image);
+  ck_assert_ptr_eq(model_kind_find("clip"), &model_kind_clip);
+  ck_assert_ptr_eq(model_kind_find("mel_spectrogram"), &model_kind_mel);
+  ck_assert_int_eq(model_kind_mel.needs_model, 0);
   ck_assert_ptr_null(model_kind_find("nope"));
   ck_assert_ptr_null(model_kind_find(NULL));
 }
@@ -136,6 +157,7 @@ int main(void) {
   tcase_add_test(tc, test_slow_indices_float32_truncation);
   tcase_add_test(tc, test_pack_slowfast_gathers_frames);
   tcase_add_test(tc, test_pack_image_layouts);
+  tcase_add_test(tc, test_pack_audio_waveforms);
   tcase_add_test(tc, test_kind_table);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

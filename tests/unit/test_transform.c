@@ -17,10 +17,11 @@
 static const float kMean[3] = {0.45f, 0.45f, 0.45f};
 static const float kStd[3] = {0.225f, 0.225f, 0.225f};
 
-static transform *make(int side, int crop, const float *mean,
-                       const float *std) {
+static transform *make_interp(int side, int crop, const float *mean,
+                              const float *std, ef_interp interp) {
   transform_spec spec;
   memset(&spec, 0, sizeof spec);
+  spec.interp = interp;
   spec.side_size = side;
   spec.crop_size = crop;
   memcpy(spec.mean, mean, sizeof spec.mean);
@@ -28,6 +29,11 @@ static transform *make(int side, int crop, const float *mean,
   transform *t = NULL;
   ck_assert_int_eq(transform_create(&spec, &t), EF_OK);
   return t;
+}
+
+static transform *make(int side, int crop, const float *mean,
+                       const float *std) {
+  return make_interp(side, crop, mean, std, EF_INTERP_BILINEAR);
 }
 
 /* A frame with gradients, edges and noise in every channel. */
@@ -124,9 +130,9 @@ START_TEST(test_rejects_bad_specs) {
 END_TEST
 
 /* Runs the Python reference on the same frame and compares. */
-static void compare_with_torch(int w, int h, int side, int crop,
-                               const float *mean, const float *std,
-                               int linesize_pad) {
+static void compare_interp(int w, int h, int side, int crop, const float *mean,
+                           const float *std, int linesize_pad,
+                           ef_interp interp) {
   char *dir = tu_tmpdir();
   char *in = tu_path(dir, "in.raw"), *ref = tu_path(dir, "ref.raw");
   uint8_t *img = make_frame(w, h, (unsigned)(w * 31 + h));
@@ -136,9 +142,10 @@ static void compare_with_torch(int w, int h, int side, int crop,
                     (size_t)w * (size_t)h * 3);
   fclose(f);
   int rc = tu_run("%s %s/tests/reference/reference_pipeline.py transform "
-                  "%s %d %d %d %d %g,%g,%g %g,%g,%g %s",
+                  "%s %d %d %d %d %g,%g,%g %g,%g,%g %s %s",
                   tu_python(), tu_source_root(), in, h, w, side, crop, mean[0],
-                  mean[1], mean[2], std[0], std[1], std[2], ref);
+                  mean[1], mean[2], std[0], std[1], std[2], ref,
+                  interp == EF_INTERP_BICUBIC ? "bicubic" : "bilinear");
   ck_assert_int_eq(rc, 0);
   size_t len = 0;
   float *want = (float *)tu_read_file(ref, &len);
@@ -152,7 +159,7 @@ static void compare_with_torch(int w, int h, int side, int crop,
     memcpy(padded + (size_t)y * (size_t)ls, img + (size_t)y * (size_t)w * 3,
            (size_t)w * 3);
   float *got = malloc(len);
-  transform *t = make(side, crop, mean, std);
+  transform *t = make_interp(side, crop, mean, std, interp);
   ck_assert_int_eq(transform_frame(t, padded, ls, w, h, got), EF_OK);
   double max_diff = 0;
   for (size_t i = 0; i < len / sizeof(float); i++) {
@@ -172,6 +179,21 @@ static void compare_with_torch(int w, int h, int side, int crop,
   tu_rmrf(dir);
   free(dir);
 }
+
+static void compare_with_torch(int w, int h, int side, int crop,
+                               const float *mean, const float *std,
+                               int linesize_pad) {
+  compare_interp(w, h, side, crop, mean, std, linesize_pad, EF_INTERP_BILINEAR);
+}
+
+START_TEST(test_bicubic_matches_torch_clip_sizes) {
+  /* egoexo_maws_clip: bicubic short side 224, crop 224, ImageNet stats. */
+  const float mean[3] = {0.485f, 0.456f, 0.406f};
+  const float std[3] = {0.229f, 0.224f, 0.225f};
+  compare_interp(1280, 720, 224, 224, mean, std, 0, EF_INTERP_BICUBIC);
+  compare_interp(150, 200, 224, 224, mean, std, 8, EF_INTERP_BICUBIC);
+}
+END_TEST
 
 START_TEST(test_matches_torch_landscape_downscale) {
   compare_with_torch(480, 270, 256, 224, kMean, kStd, 0);
@@ -230,6 +252,7 @@ int main(void) {
   tcase_add_test(tc, test_matches_torch_1080p_slowfast_sizes);
   tcase_add_test(tc, test_matches_torch_portrait_upscale_imagenet);
   tcase_add_test(tc, test_matches_torch_odd_sizes);
+  tcase_add_test(tc, test_bicubic_matches_torch_clip_sizes);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
