@@ -143,7 +143,7 @@ static int feed(audio_reader *r) {
     if (rc == AVERROR_EOF) {
       r->input_done = 1;
       rc = avcodec_send_packet(r->cc, NULL);
-      if (rc < 0 && rc != AVERROR_EOF && is_fatal(rc))
+      if (is_fatal(rc))
         return read_fail(r, "cannot flush the audio decoder", rc);
       return EF_OK;
     }

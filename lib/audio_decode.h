@@ -4,10 +4,12 @@
  *
  * Channels are downmixed with libswresample's default matrix and the rate
  * is converted by libswresample; samples come out in decoding order, with
- * timestamps ignored (as PyAV and torchaudio read audio). Packets the codec
- * rejects as corrupt are skipped, so a damaged stream gives fewer samples
- * rather than an error. Memory is a few decoded frames, whatever the
- * stream's length.
+ * timestamps ignored, as PyAV and torchaudio read audio. An encoder's
+ * padding at the end stays in (FFmpeg 5.1's mp4 demuxer does not trim it;
+ * ffmpeg and PyAV decode it too). Packets the codec rejects as corrupt are
+ * skipped, so a damaged stream gives fewer samples rather than an error,
+ * and so does a file cut short. Memory is a few decoded frames, whatever
+ * the stream's length.
  */
 #ifndef EF_AUDIO_DECODE_H
 #define EF_AUDIO_DECODE_H

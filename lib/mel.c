@@ -7,8 +7,11 @@
  * The filterbank reproduces torch's float32 arithmetic step by step rather
  * than the exact formula: torch rounds the mel points and slopes to float,
  * which moves filter values by up to 1.5e-5, and a filterbank computed
- * exactly would differ from the reference by that much. The spectrogram
- * itself is computed in double; torch's float32 FFT is the less exact one.
+ * exactly would differ from the reference by that much. (This relies on
+ * each float operation rounding on its own: no FMA contraction, which is
+ * what GCC does under -std=c11 and on x86-64 without -march flags.) The
+ * spectrogram itself is computed in double; torch's float32 FFT is the
+ * less exact one.
  *
  * Each mel filter is a triangle over a narrow band of bins, so it is
  * stored as a band plus weights and applied to that band only: with 128

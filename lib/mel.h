@@ -14,7 +14,7 @@
 
 typedef struct {
   int sample_rate; /* Hz */
-  int n_fft;       /* FFT size; n_fft / 2 + 1 frequency bins */
+  int n_fft;       /* FFT size, even; n_fft / 2 + 1 frequency bins */
   int win_length;  /* Hann window length <= n_fft; 0 means n_fft */
   int hop_length;  /* samples between frames; 0 means win_length / 2 */
   int n_mels;

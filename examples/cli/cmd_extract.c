@@ -42,6 +42,9 @@ static void print_summary(const ef_stats *st, const ef_config *cfg) {
     } else if (o == EF_VIDEO_FAILED) {
       fprintf(stderr, "failed %s: %s\n", ef_stats_video_uid(st, i),
               ef_stats_video_error(st, i));
+    } else if (o == EF_VIDEO_SKIPPED && *ef_stats_video_error(st, i)) {
+      printf("skipped %s: %s\n", ef_stats_video_uid(st, i),
+             ef_stats_video_error(st, i));
     }
   }
   double wall = ef_stats_seconds(st, EF_TIME_OVERALL);

@@ -33,7 +33,7 @@ def models(tmp_path_factory):
     d = tmp_path_factory.mktemp("models")
     subprocess.run(["/usr/bin/python3",
                     os.path.join(SOURCE, "tests", "fixtures", "make_models.py"),
-                    str(d), "tiny_video", "tiny_slowfast", "tiny_image",
+                    str(d), "tiny_video", "tiny_slowfast", "tiny_image", "tiny_image2d",
                     "tiny_tokens", "tuple_output"], check=True,
                    stdout=subprocess.DEVNULL)
     return d
