@@ -1,6 +1,6 @@
 /*
- * pipeline.c - decode workers, the inference loop and per-video
- * bookkeeping (see pipeline.h).
+ * pipeline.c - the inference loop and per-video bookkeeping of a run (see
+ * pipeline.h); the decode workers are in pipeline_worker.c.
  *
  * Workers take videos from a shared counter and push window items into a
  * bounded queue, so decoding the next windows overlaps the model's forward
@@ -9,28 +9,12 @@
  */
 #include "pipeline.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "audio_windows.h"
-#include "debug_dump.h"
 #include "error.h"
-#include "video_windows.h"
+#include "pipeline_worker.h"
 #include "write.h"
-
-typedef struct {
-  const ef_settings *s;
-  const pipeline_video *videos;
-  size_t n;
-  int decode_threads;
-  queue q;
-  atomic_size_t next_video;
-  pthread_mutex_t busy_lock;
-  double decode_busy; /* summed over workers */
-} run_shared;
 
 typedef struct {
   /* Per-video progress on the inference side. */
@@ -41,138 +25,6 @@ typedef struct {
   int64_t total;    /* windows, from ITEM_END */
   size_t row_floats;
 } video_acc;
-
-static int push_item(void *ctx, item *it) {
-  run_shared *rs = ctx;
-  return queue_push(&rs->q, it);
-}
-
-static void push_status(run_shared *rs, item_kind kind, size_t video,
-                        const char *message) {
-  item *it = calloc(1, sizeof *it);
-  if (!it)
-    return; /* the video then ends as failed for lack of an END */
-  it->kind = kind;
-  it->video = video;
-  if (message)
-    it->error = strdup(message);
-  queue_push(&rs->q, it);
-}
-
-/* io.debug_mode: each window's model input goes to
- * <debug_path>/<uid>/<window>.png instead of the model. */
-typedef struct {
-  run_shared *rs;
-  const char *uid;
-  int made_dir;
-  char *error; /* the first failure, kept past the source's cleanup */
-} debug_ctx;
-
-static int debug_emit(void *ctx, item *it) {
-  debug_ctx *d = ctx;
-  const ef_settings *s = d->rs->s;
-  if (it->kind != ITEM_WINDOW)
-    return push_item(d->rs, it);
-  char dir[4096], path[4160];
-  snprintf(dir, sizeof dir, "%s/%s", s->debug_path, d->uid);
-  snprintf(path, sizeof path, "%s/%lld.png", dir, (long long)it->window);
-  int rc = d->made_dir ? EF_OK : write_mkdirs(dir);
-  d->made_dir = rc == EF_OK;
-  if (rc == EF_OK && it->ndim == 4)
-    rc = debug_write_window_png(path, it->data, (int)it->shape[1],
-                                (int)it->shape[2], (int)it->shape[3], s->mean,
-                                s->std);
-  else if (rc == EF_OK)
-    rc = debug_write_matrix_png(path, it->data, (int)it->shape[0],
-                                it->ndim > 1 ? (int)it->shape[1] : 1);
-  item_free(it);
-  if (rc != EF_OK) {
-    d->error = ef_error_dup();
-    return 1; /* stops this video's source */
-  }
-  return 0;
-}
-
-/* The per-worker source of windows: video frames or audio. */
-typedef struct {
-  video_windows *video;
-  audio_windows *audio;
-} source;
-
-static int source_create(const run_shared *rs, source *src) {
-  memset(src, 0, sizeof *src);
-  if (rs->s->include_audio)
-    return audio_windows_create(rs->s, &src->audio);
-  return video_windows_create(rs->s, rs->decode_threads, &src->video);
-}
-
-static int source_run(source *src, size_t v, const pipeline_video *pv,
-                      emit_fn emit, void *ctx) {
-  if (src->audio)
-    return audio_windows_run(src->audio, v, pv->path, emit, ctx);
-  return video_windows_run(src->video, v, pv->path, pv->is_stereo, emit, ctx);
-}
-
-static double source_free(source *src) {
-  double busy = 0;
-  if (src->video)
-    busy = video_windows_busy_seconds(src->video);
-  if (src->audio)
-    busy = audio_windows_busy_seconds(src->audio);
-  video_windows_free(src->video);
-  audio_windows_free(src->audio);
-  return busy;
-}
-
-static const char no_audio_skip[] =
-    "no audio stream (skipped: io.exclude_no_audio is set)";
-
-static void run_one(run_shared *rs, source *src, size_t v) {
-  const pipeline_video *pv = &rs->videos[v];
-  const ef_settings *s = rs->s;
-  /* Checked as each video starts, not once per run: another task may
-   * have finished it meanwhile. */
-  if (pv->out_file && s->filter_completed && !s->debug_mode &&
-      write_output_complete(pv->out_file, s->out_format)) {
-    push_status(rs, ITEM_SKIPPED, v, NULL);
-    return;
-  }
-  if (s->include_audio && s->exclude_no_audio && pv->has_audio == 0) {
-    push_status(rs, ITEM_SKIPPED, v, no_audio_skip);
-    return;
-  }
-  debug_ctx dbg = {rs, pv->uid, 0, NULL};
-  int rc = s->debug_mode ? source_run(src, v, pv, debug_emit, &dbg)
-                         : source_run(src, v, pv, push_item, rs);
-  if (dbg.error) {
-    push_status(rs, ITEM_FAILED, v, dbg.error);
-    free(dbg.error);
-  } else if (rc == EF_ENOSTREAM && s->include_audio && s->exclude_no_audio)
-    push_status(rs, ITEM_SKIPPED, v, no_audio_skip);
-  else if (rc != EF_OK && rc != EF_ECANCELLED)
-    push_status(rs, ITEM_FAILED, v, ef_last_error());
-}
-
-static void *worker_main(void *arg) {
-  run_shared *rs = arg;
-  source src;
-  int rc = source_create(rs, &src);
-  for (;;) {
-    size_t v = atomic_fetch_add(&rs->next_video, 1);
-    if (v >= rs->n || queue_is_stopped(&rs->q))
-      break;
-    if (rc != EF_OK)
-      push_status(rs, ITEM_FAILED, v, ef_last_error());
-    else
-      run_one(rs, &src, v);
-  }
-  double busy = source_free(&src);
-  pthread_mutex_lock(&rs->busy_lock);
-  rs->decode_busy += busy;
-  pthread_mutex_unlock(&rs->busy_lock);
-  queue_producer_done(&rs->q);
-  return NULL;
-}
 
 /* ---- the inference side ------------------------------------------------- */
 
@@ -442,7 +294,7 @@ void pipeline_result_clear(pipeline_result *r) {
 
 static int start_workers(run_shared *rs, pthread_t *threads, int n_workers) {
   for (int i = 0; i < n_workers; i++) {
-    if (pthread_create(&threads[i], NULL, worker_main, rs) != 0) {
+    if (pthread_create(&threads[i], NULL, pipeline_worker_main, rs) != 0) {
       /* The workers that did start still finish the run. */
       for (int j = i; j < n_workers; j++)
         queue_producer_done(&rs->q);

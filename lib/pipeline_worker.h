@@ -1,0 +1,30 @@
+/*
+ * pipeline_worker.h - what the decode workers and the inference loop of
+ * pipeline.c share: the run's read-only inputs and the window queue.
+ */
+#ifndef EF_PIPELINE_WORKER_H
+#define EF_PIPELINE_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "pipeline.h"
+#include "queue.h"
+
+typedef struct {
+  const ef_settings *s;
+  const pipeline_video *videos;
+  size_t n;
+  int decode_threads;
+  queue q;
+  atomic_size_t next_video;
+  pthread_mutex_t busy_lock;
+  double decode_busy; /* summed over workers */
+} run_shared;
+
+/* A decode worker's thread: takes videos from rs->next_video until none
+ * are left or the queue is stopped, pushing their items; ends with
+ * queue_producer_done. */
+void *pipeline_worker_main(void *run_shared_arg);
+
+#endif
