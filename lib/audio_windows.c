@@ -60,18 +60,6 @@ int audio_windows_create(const ef_settings *s, audio_windows **out) {
   return EF_OK;
 }
 
-static int emit_simple(item_kind kind, size_t video, int64_t value,
-                       int64_t frames, emit_fn emit, void *ctx) {
-  item *it = calloc(1, sizeof *it);
-  if (!it)
-    return ef_error_set(EF_ENOMEM, "out of memory");
-  it->kind = kind;
-  it->video = video;
-  it->value = value;
-  it->frames = frames;
-  return emit(ctx, it) ? EF_ECANCELLED : EF_OK;
-}
-
 /* One window [first, first + len) of the waveform, as samples or mels. */
 static int emit_window(audio_windows *aw, size_t video, int64_t index,
                        const float *x, int64_t first, int64_t len, emit_fn emit,
@@ -130,7 +118,7 @@ int audio_windows_run(audio_windows *aw, size_t video, const char *path,
   /* Frames at the run's fps, so stats report seconds of media. */
   int64_t frames = (int64_t)((double)n * (double)s->fps_num /
                              ((double)s->fps_den * s->audio_rate));
-  rc = emit_simple(ITEM_START, video, count, frames, emit, ctx);
+  rc = emit_status_item(ITEM_START, video, count, frames, emit, ctx);
   for (int64_t i = 0; rc == EF_OK && i < count; i++) {
     int64_t first;
     window_bounds(i, n, W, S, &first);
@@ -139,7 +127,7 @@ int audio_windows_run(audio_windows *aw, size_t video, const char *path,
       ef_error_prefix(path);
   }
   if (rc == EF_OK)
-    rc = emit_simple(ITEM_END, video, count, frames, emit, ctx);
+    rc = emit_status_item(ITEM_END, video, count, frames, emit, ctx);
 done:
   aw->busy += now_seconds() - t0;
   free(x);

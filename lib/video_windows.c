@@ -99,8 +99,9 @@ static int emit_window(video_windows *vw, size_t video, int64_t index,
   return emit(ctx, it) ? EF_ECANCELLED : EF_OK;
 }
 
-static int emit_simple(item_kind kind, size_t video, int64_t value,
-                       int64_t frames, emit_fn emit, void *ctx) {
+/* Shared with audio_windows.c: see video_windows.h. */
+int emit_status_item(item_kind kind, size_t video, int64_t value,
+                     int64_t frames, emit_fn emit, void *ctx) {
   item *it = calloc(1, sizeof *it);
   if (!it)
     return ef_error_set(EF_ENOMEM, "out of memory");
@@ -124,9 +125,9 @@ int video_windows_run(video_windows *vw, size_t video, const char *path,
     goto done;
   int64_t expected =
       probe_sampled_frames(decoder_duration(d), s->fps_num, s->fps_den);
-  rc = emit_simple(ITEM_START, video,
-                   expected > 0 ? window_count(expected, W, S) : -1, expected,
-                   emit, ctx);
+  rc = emit_status_item(ITEM_START, video,
+                        expected > 0 ? window_count(expected, W, S) : -1,
+                        expected, emit, ctx);
   while (rc == EF_OK && (rc = decoder_next(d, &f)) == 1) {
     float *slot = ring_slot(vw, f.index);
     if (f.repeat && f.index > 0) {
@@ -164,7 +165,7 @@ int video_windows_run(video_windows *vw, size_t video, const char *path,
     if (rc != EF_OK)
       goto done;
   }
-  rc = emit_simple(ITEM_END, video, windows, frames, emit, ctx);
+  rc = emit_status_item(ITEM_END, video, windows, frames, emit, ctx);
 done:
   vw->busy += now_seconds() - t0;
   decoder_close(d);

@@ -18,6 +18,11 @@ typedef struct video_windows video_windows;
 /* Receives each item (ownership passes); returns nonzero to stop. */
 typedef int (*emit_fn)(void *ctx, item *it);
 
+/* Emits a window-less item (ITEM_START or ITEM_END) with its value and
+ * frame count; the sources share it. EF_ECANCELLED if emit said stop. */
+int emit_status_item(item_kind kind, size_t video, int64_t value,
+                     int64_t frames, emit_fn emit, void *ctx);
+
 int video_windows_create(const ef_settings *s, int decode_threads,
                          video_windows **out);
 /* Emits ITEM_START, the ITEM_WINDOWs in order, then ITEM_END. On failure
