@@ -40,5 +40,6 @@ ef_progress_cb progress_callback(void);
 void progress_free(progress *p);
 
 int cmd_extract(int argc, char **argv);
+int cmd_inference(int argc, char **argv);
 
 #endif

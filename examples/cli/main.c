@@ -14,6 +14,8 @@ typedef struct {
 
 static const command commands[] = {
     {"extract", cmd_extract, "extract features of a folder of videos"},
+    {"inference", cmd_inference,
+     "sanity-check a classifier-head model on random dataset examples"},
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,178 @@
+"""Finding libego4dfeat and declaring its C functions for ctypes.
+
+The library is looked up, in order, at:
+  1. $EF_LIBRARY (a path to the shared library),
+  2. the libdir pkg-config reports for ego4dfeat (an installed library),
+  3. a build tree: $EF_BUILD_ROOT/lib, then <source root>/build/lib.
+The first one that loads is kept for the life of the process.
+"""
+import ctypes
+import os
+import subprocess
+
+SONAMES = ("libego4dfeat.so.0", "libego4dfeat.so")
+
+# ---- The C types of the public header --------------------------------------
+
+
+class ProgressInfo(ctypes.Structure):
+    _fields_ = [
+        ("video_index", ctypes.c_size_t),
+        ("video_count", ctypes.c_size_t),
+        ("uid", ctypes.c_char_p),
+        ("windows_done", ctypes.c_int64),
+        ("windows_total", ctypes.c_int64),
+        ("finished", ctypes.c_int),
+        ("failed", ctypes.c_int),
+        ("skipped", ctypes.c_int),
+    ]
+
+
+PROGRESS_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ProgressInfo),
+                               ctypes.c_void_p)
+
+
+class Params(ctypes.Structure):
+    _fields_ = [
+        ("progress", PROGRESS_CB),
+        ("progress_user_data", ctypes.c_void_p),
+        ("cancel", ctypes.POINTER(ctypes.c_int)),
+        ("decode_threads", ctypes.c_int),
+        ("torch_threads", ctypes.c_int),
+        ("reserved", ctypes.c_int * 8),
+    ]
+
+
+# ef_time_kind, in the header's order.
+TIME_KINDS = ("model_load", "decode_wait", "transfer", "forward", "save",
+              "decode", "overall")
+# ef_video_outcome, in the header's order.
+OUTCOMES = ("done", "skipped", "failed", "not_run")
+
+_c = ctypes
+_P = ctypes.c_void_p  # every opaque handle
+_S = ctypes.c_char_p
+_PP = ctypes.POINTER(ctypes.c_void_p)
+
+# name: (restype, argtypes)
+_FUNCTIONS = {
+    "ef_version": (_S, []),
+    "ef_version_number": (_c.c_int, []),
+    "ef_last_error": (_S, []),
+    "ef_last_error_code": (_c.c_int, []),
+    "ef_status_name": (_S, [_c.c_int]),
+    "ef_free": (None, [_P]),
+    "ef_config_load": (_c.c_int, [_S, _S, _PP]),
+    "ef_config_parse": (_c.c_int, [_S, _PP]),
+    "ef_config_override": (_c.c_int, [_P, _S]),
+    "ef_config_set": (_c.c_int, [_P, _S, _S]),
+    "ef_config_get_string": (_c.c_int, [_P, _S, _c.POINTER(_S)]),
+    "ef_config_get_int": (_c.c_int, [_P, _S, _c.POINTER(_c.c_int64)]),
+    "ef_config_get_double": (_c.c_int, [_P, _S, _c.POINTER(_c.c_double)]),
+    "ef_config_get_bool": (_c.c_int, [_P, _S, _c.POINTER(_c.c_int)]),
+    "ef_config_get_list_size": (_c.c_int, [_P, _S, _c.POINTER(_c.c_size_t)]),
+    "ef_config_get_list_string": (_c.c_int,
+                                  [_P, _S, _c.c_size_t, _c.POINTER(_S)]),
+    "ef_config_dump": (_c.c_int, [_P, _c.POINTER(_P)]),
+    "ef_config_clone": (_c.c_int, [_P, _PP]),
+    "ef_config_free": (None, [_P]),
+    "ef_model_load": (_c.c_int, [_P, _PP]),
+    "ef_model_kind": (_S, [_P]),
+    "ef_model_free": (None, [_P]),
+    "ef_params_default": (Params, []),
+    "ef_extract_features": (_c.c_int, [_P, _P, _c.POINTER(_S), _c.c_size_t,
+                                       _c.POINTER(Params), _PP]),
+    "ef_results_count": (_c.c_size_t, [_P]),
+    "ef_results_status": (_c.c_int, [_P, _c.c_size_t]),
+    "ef_results_error": (_S, [_P, _c.c_size_t]),
+    "ef_results_shape": (_c.c_int, [_P, _c.c_size_t,
+                                    _c.POINTER(_c.c_int64), _c.c_int]),
+    "ef_results_data": (_c.POINTER(_c.c_float), [_P, _c.c_size_t]),
+    "ef_results_window_starts": (_c.POINTER(_c.c_double),
+                                 [_P, _c.c_size_t]),
+    "ef_results_window_ends": (_c.POINTER(_c.c_double), [_P, _c.c_size_t]),
+    "ef_results_free": (None, [_P]),
+    "ef_perform_feature_extraction": (_c.c_int, [_P, _c.POINTER(_S),
+                                                 _c.c_size_t,
+                                                 _c.POINTER(Params), _PP]),
+    "ef_stats_seconds": (_c.c_double, [_P, _c.c_int]),
+    "ef_stats_video_count": (_c.c_size_t, [_P]),
+    "ef_stats_video_uid": (_S, [_P, _c.c_size_t]),
+    "ef_stats_video_outcome": (_c.c_int, [_P, _c.c_size_t]),
+    "ef_stats_video_error": (_S, [_P, _c.c_size_t]),
+    "ef_stats_video_windows": (_c.c_int64, [_P, _c.c_size_t]),
+    "ef_stats_video_seconds": (_c.c_double, [_P, _c.c_size_t]),
+    "ef_stats_count": (_c.c_size_t, [_P, _c.c_int]),
+    "ef_stats_total_windows": (_c.c_int64, [_P]),
+    "ef_stats_total_forward_passes": (_c.c_int64, [_P]),
+    "ef_stats_free": (None, [_P]),
+}
+
+# ---- Finding the library ----------------------------------------------------
+
+
+def _source_root():
+    # python/ego4dfeat/_lib.py -> the repository root
+    return os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+
+
+def _pkg_config_libdir():
+    try:
+        p = subprocess.run(["pkg-config", "--variable=libdir", "ego4dfeat"],
+                           capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    d = p.stdout.strip()
+    return d if p.returncode == 0 and d else None
+
+
+def candidates():
+    """The paths to try, in order, as (origin, path); pkg-config is only
+    asked once the earlier ones have failed."""
+    env = os.environ.get("EF_LIBRARY")
+    if env:
+        yield "$EF_LIBRARY", env
+    libdir = _pkg_config_libdir()
+    if libdir:
+        for n in SONAMES:
+            yield "pkg-config", os.path.join(libdir, n)
+    build = os.environ.get("EF_BUILD_ROOT")
+    if build:
+        for n in SONAMES:
+            yield "$EF_BUILD_ROOT", os.path.join(build, "lib", n)
+    for n in SONAMES:
+        yield "build tree", os.path.join(_source_root(), "build", "lib", n)
+
+
+def _declare(lib):
+    for name, (restype, argtypes) in _FUNCTIONS.items():
+        f = getattr(lib, name)
+        f.restype = restype
+        f.argtypes = argtypes
+    return lib
+
+
+_lib = None
+path = None
+
+
+def lib():
+    """The loaded library (loaded on first use)."""
+    global _lib, path
+    if _lib is not None:
+        return _lib
+    tried = []
+    for origin, p in candidates():
+        if not os.path.exists(p):
+            tried.append(f"{origin}: {p} (absent)")
+            continue
+        try:
+            _lib = _declare(ctypes.CDLL(p))
+            path = p
+            return _lib
+        except (OSError, AttributeError) as e:
+            tried.append(f"{origin}: {p} ({e})")
+    raise OSError("libego4dfeat not found; set EF_LIBRARY to its path, "
+                  "install it (meson install), or build it in build/. "
+                  "Tried:\n  " + "\n  ".join(tried))

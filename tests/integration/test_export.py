@@ -1,0 +1,349 @@
+"""tools/export_models.py: the offline torchvision path exports TorchScript
+files whose features, run through the CLI with the config the tool writes,
+have the documented dimension and equal the same model run in Python on
+the reference's transform; the online path says what to pip install."""
+import importlib.machinery
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import types
+from typing import List
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import reference_pipeline as ref
+from conftest import SOURCE, make_clip, run_cli
+
+TOOL = os.path.join(SOURCE, "tools", "export_models.py")
+VIDEO_NORM = dict(mean=[0.43216, 0.394666, 0.37645],
+                  std=[0.22803, 0.22145, 0.216989])
+
+
+def export(out, *args, check=0):
+    p = subprocess.run(["/usr/bin/python3", TOOL, "--out", str(out), *args],
+                       capture_output=True, text=True, timeout=600)
+    if check is not None and p.returncode != check:
+        raise AssertionError(f"exit {p.returncode}, expected {check}\n"
+                             f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+    return p
+
+
+def metadata(path):
+    extra = {"ego4dfeat.json": ""}
+    torch.jit.load(str(path), _extra_files=extra)
+    return json.loads(extra["ego4dfeat.json"])
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """r3d_18 (video) and resnet18 (2-D image) at small inputs, plus the
+    classifier-head variant of resnet18."""
+    out = tmp_path_factory.mktemp("exported")
+    p1 = export(out, "r3d_18", "--frame-window", "8", "--side-size", "40",
+                "--crop-size", "32")
+    p2 = export(out, "resnet18", "--side-size", "72", "--crop-size", "64")
+    p3 = export(out, "resnet18", "--with-head", "--side-size", "72",
+                "--crop-size", "64")
+    return out, p1.stdout + p2.stdout + p3.stdout
+
+
+@pytest.fixture(scope="module")
+def clip_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("clips")
+    make_clip(str(d / "clip.mp4"), seconds=1.2)  # 36 frames
+    return d
+
+
+def extract(out_dir, config_dir, config, video_dir):
+    run_cli("extract", "--config-dir", str(config_dir), "--config-name",
+            config, f"io.video_dir_path={video_dir}", f"io.out_path={out_dir}",
+            "inference_config.device=cpu", "--quiet", check=0)
+    return torch.load(out_dir / "clip.pt").numpy()
+
+
+def image_features(model, video, side, crop, mean, std):
+    """The reference's frames and transform, one frame every 5, fed to a
+    2-D model as [1, 3, crop, crop]."""
+    frames = ref.sample_frames(video, 30)
+    net = torch.jit.load(str(model)).eval()
+    rows = []
+    with torch.no_grad():
+        for s in ref.window_starts(len(frames), 1, 5):
+            x = ref.transform(frames[[s]], side, crop, mean, std)[:, 0]
+            rows.append(net(x.unsqueeze(0))[0])
+    return torch.stack(rows).numpy()
+
+
+def test_the_tool_says_which_weights(exported):
+    out, printed = exported
+    for name in ("r3d_18", "resnet18", "resnet18_head"):
+        meta = metadata(out / f"{name}.pt")
+        assert meta["weights"] in ("random", "pretrained")
+        word = "RANDOM" if meta["weights"] == "random" else "pretrained"
+        line = next(x for x in printed.splitlines()
+                    if x.startswith(f"wrote {out / name}.pt"))
+        assert f"weights: {word}" in line
+        assert f"# Weights: {meta['weights']}" in (
+            out / f"{name}.yaml").read_text()
+
+
+def test_video_model_features_equal_python(tmp_path, exported, clip_dir):
+    out, _ = exported
+    meta = metadata(out / "r3d_18.pt")
+    assert meta["arch"] == "r3d_18" and meta["feature_dim"] == 512
+    assert meta["input_layout"] == "ncthw" and meta["kind"] == "video"
+    assert (meta["frame_window"], meta["stride"], meta["side_size"],
+            meta["crop_size"]) == (8, 8, 40, 32)
+    got = extract(tmp_path / "f", out, "r3d_18", clip_dir)
+    # 36 frames, window 8, stride 8: 0, 8, 16, 24 and the back-padded 28.
+    assert got.shape == (5, 512)
+    want = ref.features(str(out / "r3d_18.pt"), str(clip_dir / "clip.mp4"),
+                        "video", 8, 8, 40, 32, 4, 30, **VIDEO_NORM)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
+
+
+def test_image_model_features_equal_python(tmp_path, exported, clip_dir):
+    out, _ = exported
+    meta = metadata(out / "resnet18.pt")
+    assert meta["feature_dim"] == 512 and meta["input_layout"] == "nchw"
+    assert meta["mean"] == ref.IMAGENET_MEAN
+    got = extract(tmp_path / "f", out, "resnet18", clip_dir)
+    assert got.shape == (8, 512)  # frames 0, 5, ..., 35
+    want = image_features(out / "resnet18.pt", str(clip_dir / "clip.mp4"),
+                          72, 64, ref.IMAGENET_MEAN, ref.IMAGENET_STD)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
+
+
+def test_head_variant_runs_in_the_sanity_check(tmp_path, exported):
+    out, _ = exported
+    meta = metadata(out / "resnet18_head.pt")
+    assert meta["head"] and meta["output"] == "logits"
+    assert meta["feature_dim"] == 1000
+    names = (out / "resnet18_head.labels.txt").read_text().splitlines()
+    assert len(names) == 1000 and names[0] == "tench"
+    cls = tmp_path / "ds" / "val" / "n01440764"
+    cls.mkdir(parents=True)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=96x96", "-frames:v", "1",
+                    str(cls / "a.png")], check=True)
+    (tmp_path / "ds" / "labels.txt").write_text("n01440764,tench\n")
+    p = run_cli("inference", "--config-dir", str(out), "--config-name",
+                "resnet18_head", "inference_config.device=cpu",
+                "+dataset_type=imagenet", f"+dataset_dir={tmp_path / 'ds'}",
+                "+num_examples=1", "+top_k=3", "--quiet", check=0)
+    assert "expected: tench" in p.stdout
+    assert p.stdout.count("\n  - ") == 3
+    assert "top-3 accuracy" in p.stdout
+
+
+def test_real_models_say_what_is_missing(tmp_path):
+    needs = {"slowfast_r101_8x8": ("pytorchvideo", "pip install pytorchvideo"),
+             "mvit_k400": ("pytorchvideo", "pip install pytorchvideo"),
+             "omnivore_video": ("timm", "pip install timm einops")}
+    missing = {n: pip for n, (pkg, pip) in needs.items()
+               if importlib.util.find_spec(pkg) is None}
+    if not missing:
+        pytest.skip("pytorchvideo and timm are installed here")
+    p = export(tmp_path, *missing, check=2)
+    for name, pip in missing.items():
+        assert f"{name}: needs" in p.stderr and pip in p.stderr
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+# ---- The online path, with stand-ins for torch hub and pytorchvideo --------
+
+
+class StandInPathways(nn.Module):
+    """SlowFast's blocks 0-5: [slow, fast] -> pooled pathways, concatenated:
+    [B, 8, 1, 2, 2]."""
+
+    def __init__(self):
+        super().__init__()
+        self.shrink = nn.AdaptiveAvgPool3d((4, 8, 8))  # keeps it cheap
+        self.slow = nn.Conv3d(3, 4, 3, padding=1)
+        self.fast = nn.Conv3d(3, 4, 3, padding=1)
+        self.pool = nn.AdaptiveAvgPool3d((1, 2, 2))
+
+    def forward(self, x: List[torch.Tensor]) -> torch.Tensor:
+        return torch.cat([self.pool(self.slow(self.shrink(x[0]))),
+                          self.pool(self.fast(self.shrink(x[1])))], 1)
+
+
+class StandInHead(nn.Module):
+    """pytorchvideo's ResNetBasicHead: proj over channels, activation,
+    pool, flatten."""
+
+    def __init__(self, channels, classes):
+        super().__init__()
+        self.proj = nn.Linear(channels, classes)
+        self.activation = nn.Softmax(dim=1)
+
+    def forward(self, x):
+        x = self.proj(x.permute(0, 2, 3, 4, 1)).permute(0, 4, 1, 2, 3)
+        if self.activation is not None:
+            x = self.activation(x)
+        return x.flatten(2).mean(2)
+
+
+class StandInSlowFast(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([StandInPathways()] +
+                                    [nn.Identity() for _ in range(5)] +
+                                    [StandInHead(8, 400)])
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+
+class StandInMViT(nn.Module):
+    """Tokens [B, 5, 4] (a class token and 4 patches), then a head on the
+    class token; 2-D input for the ImageNet variant."""
+
+    def __init__(self, classes, image):
+        super().__init__()
+        self.image = image
+        self.shrink = (nn.AdaptiveAvgPool2d((8, 8)) if image
+                       else nn.AdaptiveAvgPool3d((4, 8, 8)))
+        self.conv = (nn.Conv2d(3, 4, 3, padding=1) if image
+                     else nn.Conv3d(3, 4, 3, padding=1))
+        self.head = StandInTokenHead(classes)
+
+    def forward(self, x):
+        assert x.dim() == (4 if self.image else 5)
+        y = torch.relu(self.conv(self.shrink(x))).flatten(2)  # [B, 4, N]
+        tokens = torch.stack([y[:, :, i::4].mean(2) for i in range(4)], 1)
+        x = torch.cat([tokens.mean(1, keepdim=True), tokens], 1)
+        return self.head(x) if self.head is not None else x
+
+
+class StandInTokenHead(nn.Module):
+    def __init__(self, classes):
+        super().__init__()
+        self.proj = nn.Linear(4, classes)
+        self.activation = nn.Softmax(dim=1)
+
+    def forward(self, x):
+        x = self.proj(x[:, 0])
+        return self.activation(x) if self.activation is not None else x
+
+
+class StandInOmnivore(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.AdaptiveAvgPool3d((1, 4, 4)),
+                                   nn.Conv3d(3, 6, 1), nn.AdaptiveAvgPool3d(1),
+                                   nn.Flatten())
+        self.heads = nn.ModuleDict({"image": nn.Linear(6, 1000),
+                                    "video": nn.Linear(6, 400),
+                                    "rgbd": nn.Linear(6, 19)})
+
+    def forward(self, images, input_type: str):
+        return self.heads[input_type](self.trunk(images))
+
+
+def _module(name, **attrs):
+    m = types.ModuleType(name)
+    m.__spec__ = importlib.machinery.ModuleSpec(name, None)
+    m.__dict__.update(attrs)
+    return m
+
+
+@pytest.fixture
+def tool(monkeypatch):
+    """export_models.py imported here, with torch hub, pytorchvideo, timm
+    and einops replaced by stand-ins (seeded)."""
+    torch.manual_seed(0)
+    hub = {"slowfast_r101": StandInSlowFast,
+           "omnivore_swinL_imagenet21k": StandInOmnivore,
+           "omnivore_swinB": StandInOmnivore}
+    monkeypatch.setattr(torch.hub, "load",
+                        lambda repo, model, **kw: hub[model]())
+    vt = _module("pytorchvideo.models.hub.vision_transformers",
+                 mvit_base_32x3=lambda pretrained: StandInMViT(400, False),
+                 mvit_base_16=lambda pretrained: StandInMViT(1000, True))
+    hub_pkg = _module("pytorchvideo.models.hub", vision_transformers=vt)
+    models_pkg = _module("pytorchvideo.models", hub=hub_pkg)
+    for name, m in [("pytorchvideo", _module("pytorchvideo",
+                                             models=models_pkg)),
+                    ("pytorchvideo.models", models_pkg),
+                    ("pytorchvideo.models.hub", hub_pkg),
+                    ("pytorchvideo.models.hub.vision_transformers", vt),
+                    ("timm", _module("timm")), ("einops", _module("einops"))]:
+        monkeypatch.setitem(sys.modules, name, m)
+    spec = importlib.util.spec_from_file_location("export_models", TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_reference_models_get_the_reference_feature_layers(tmp_path, tool,
+                                                           capsys):
+    names = ["slowfast_r101_8x8", "mvit_k400", "mvit_imagenet",
+             "omnivore_video", "omnivore_image"]
+    assert tool.main(["--out", str(tmp_path), *names]) == 0
+    assert tool.main(["--out", str(tmp_path), "--with-head", *names]) == 0
+    printed = capsys.readouterr().out
+    dims = {"slowfast_r101_8x8": [8], "mvit_k400": [5, 4],
+            "mvit_imagenet": [5, 4], "omnivore_video": [6],
+            "omnivore_image": [6]}
+    classes = {"slowfast_r101_8x8": 400, "mvit_k400": 400,
+               "mvit_imagenet": 1000, "omnivore_video": 400,
+               "omnivore_image": 1000}
+    for name in names:
+        meta = metadata(tmp_path / f"{name}.pt")
+        assert meta["feature_shape"] == dims[name], name
+        assert meta["weights"] == "pretrained" and not meta["head"]
+        head = metadata(tmp_path / f"{name}_head.pt")
+        assert head["feature_dim"] == classes[name] and head["head"]
+        labels = (tmp_path / f"{name}_head.labels.txt").read_text()
+        assert len(labels.splitlines()) == classes[name]
+        assert f"wrote {tmp_path / name}.pt" in printed
+    # SlowFast: the features are the mean of the pooled pathways, and the
+    # head variant gives logits, not the head's softmax.
+    torch.manual_seed(1)
+    x = torch.randn(2, 3, 32, 64, 64)
+    pair = [x[:, :, ::4], x]
+    feats = torch.jit.load(str(tmp_path / "slowfast_r101_8x8.pt"))(pair)
+    logits = torch.jit.load(str(tmp_path / "slowfast_r101_8x8_head.pt"))(pair)
+    assert feats.shape == (2, 8) and logits.shape == (2, 400)
+    assert float(logits.softmax(1).sum(1).sub(1).abs().max()) < 1e-5
+    assert float(logits.sum(1).sub(1).abs().max()) > 1e-3
+    # MViT ImageNet takes the image kind's [B, 3, 1, H, W].
+    m = torch.jit.load(str(tmp_path / "mvit_imagenet.pt"))
+    assert m(torch.randn(2, 3, 1, 56, 56)).shape == (2, 5, 4)
+
+
+def test_traced_slowfast_runs_in_the_library(tmp_path, tool, clip_dir):
+    """The SlowFast export (a [slow, fast] list input, traced) through the
+    CLI with the repository's config equals the reference in Python."""
+    assert tool.main(["--out", str(tmp_path / "m"), "slowfast_r101_8x8"]) == 0
+    model = tmp_path / "m" / "slowfast_r101_8x8.pt"
+    out = tmp_path / "f"
+    run_cli("extract", "--config-dir", os.path.join(SOURCE, "configs"),
+            "--config-name", "slowfast_r101_8x8",
+            f"io.video_dir_path={clip_dir}", f"io.out_path={out}",
+            f"model_config.model_path={model}", "inference_config.device=cpu",
+            "--quiet", check=0)
+    got = torch.load(out / "clip.pt").numpy()
+    want = ref.features(str(model), str(clip_dir / "clip.mp4"), "slowfast",
+                        32, 16, 256, 256, 4, 30, mean=[0.45] * 3,
+                        std=[0.225] * 3)
+    assert got.shape == (2, 8)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
+
+
+def test_usage(tmp_path):
+    p = export(tmp_path, "--list")
+    for name in ("slowfast_r101_8x8", "omnivore_image", "r3d_18", "s3d",
+                 "mvit_v2_s", "resnet50"):
+        assert name in p.stdout
+    p = export(tmp_path, "no_such_model", check=2)
+    assert "unknown model" in p.stderr
