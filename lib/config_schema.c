@@ -41,7 +41,7 @@ static const cfg_schema_entry schema[] = {
     KEY("seed", CFG_S_INT),
     AT_LEAST("top_k", 1),
     AT_LEAST("num_examples", 1),
-    KEY("profile", CFG_S_BOOL),
+    KEY("profile", CFG_S_STR), /* a profile YAML for `schedule` */
 
     NULLABLE("io", CFG_S_MAP),
     KEY("io.filter_completed", CFG_S_BOOL),

@@ -10,6 +10,7 @@ pkgs=(
   ffmpeg
   python3-torch python3-torchvision python3-torchaudio python3-av
   python3-numpy python3-yaml python3-pytest
+  slurmctld slurmd slurm-client munge
 )
 
 missing=()

@@ -25,6 +25,15 @@ echo "== build (-Werror)"
 setup build -Dwerror=true
 meson compile -C build
 
+echo "== SLURM (a one-node cluster for the scheduling tests)"
+# Stopped on exit only if this script started it.
+sudo_=""
+[ "$(id -u)" -ne 0 ] && sudo_=sudo
+if ! bash scripts/slurm-local.sh status >/dev/null 2>&1; then
+  trap '$sudo_ bash scripts/slurm-local.sh stop' EXIT
+fi
+$sudo_ bash scripts/slurm-local.sh start
+
 echo "== tests"
 meson test -C build --print-errorlogs --num-processes 2
 

@@ -40,6 +40,9 @@ ef_progress_cb progress_callback(void);
 void progress_free(progress *p);
 
 int cmd_extract(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
+int cmd_schedule(int argc, char **argv);
+int cmd_run_bin(int argc, char **argv);
 int cmd_inference(int argc, char **argv);
 
 #endif

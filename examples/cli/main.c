@@ -14,6 +14,11 @@ typedef struct {
 
 static const command commands[] = {
     {"extract", cmd_extract, "extract features of a folder of videos"},
+    {"profile", cmd_profile,
+     "time a few videos; measure the scheduling estimates"},
+    {"schedule", cmd_schedule,
+     "split a large run into bins and run them on SLURM or here"},
+    {"run-bin", cmd_run_bin, "run one bin of a schedule (a SLURM task)"},
     {"inference", cmd_inference,
      "sanity-check a classifier-head model on random dataset examples"},
 };

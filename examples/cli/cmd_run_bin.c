@@ -1,0 +1,221 @@
+/*
+ * cmd_run_bin.c - `ego4dfeat run-bin`: what each task of a scheduled run
+ * executes. Loads the plan, extracts the features of one bin's videos
+ * (skipping those whose complete output exists), and keeps the bin's
+ * status file current as each video ends, so that a task killed at any
+ * point leaves an exact record of what it finished.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static volatile int cancel_flag;
+
+static void on_signal(int sig) {
+  (void)sig;
+  cancel_flag = 1;
+}
+
+static void print_help(void) {
+  printf("usage: ego4dfeat run-bin --plan DIR [--bin N] [--runner TEXT] "
+         "[--threads N] [--quiet]\n\n"
+         "Runs one bin of a plan written by `ego4dfeat schedule` (DIR is the "
+         "plan's folder\nor its plan.json): what each SLURM array task "
+         "runs. --bin defaults to\n$SLURM_ARRAY_TASK_ID, --threads to "
+         "$SLURM_CPUS_PER_TASK. The bin's status file\n"
+         "(DIR/status/bin_NNNNN.json) is rewritten as each video ends. "
+         "SIGTERM (scancel,\nthe time limit) stops the run between batches "
+         "and records it as cancelled.\nExit status 0 if every video is done "
+         "or was already complete, 1 otherwise.\n");
+}
+
+typedef struct {
+  ef_schedule_status *st;
+  progress *pr;
+  int status_failed; /* warned once */
+} run_ctx;
+
+static int on_progress(const ef_progress_info *info, void *user) {
+  run_ctx *c = user;
+  if (info->finished) {
+    ef_video_outcome o = info->failed    ? EF_VIDEO_FAILED
+                         : info->skipped ? EF_VIDEO_SKIPPED
+                                         : EF_VIDEO_DONE;
+    /* The message of a failure is only known from the stats at the end. */
+    if (ef_schedule_status_set(c->st, info->uid, o, NULL) != EF_OK &&
+        !c->status_failed) {
+      c->status_failed = 1;
+      fprintf(stderr, "ego4dfeat: warning: status file not updated: %s\n",
+              ef_last_error());
+    }
+  }
+  return progress_callback()(info, c->pr);
+}
+
+typedef struct {
+  const char *plan;
+  long bin;
+  const char *runner;
+  int threads, quiet, help;
+} options;
+
+static int parse(int argc, char **argv, options *o) {
+  memset(o, 0, sizeof *o);
+  o->bin = -1;
+  const char *env_bin = getenv("SLURM_ARRAY_TASK_ID");
+  const char *env_cpus = getenv("SLURM_CPUS_PER_TASK");
+  if (env_cpus)
+    o->threads = atoi(env_cpus);
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      o->help = 1;
+    } else if (strcmp(a, "--quiet") == 0) {
+      o->quiet = 1;
+    } else if (strcmp(a, "--plan") == 0 || strcmp(a, "--bin") == 0 ||
+               strcmp(a, "--runner") == 0 || strcmp(a, "--threads") == 0) {
+      if (!v) {
+        cli_error("%s needs a value", a);
+        return 2;
+      }
+      i++;
+      if (strcmp(a, "--plan") == 0)
+        o->plan = v;
+      else if (strcmp(a, "--runner") == 0)
+        o->runner = v;
+      else if (strcmp(a, "--threads") == 0)
+        o->threads = atoi(v);
+      else
+        env_bin = v;
+    } else {
+      cli_error("unknown argument '%s' (see --help)", a);
+      return 2;
+    }
+  }
+  if (o->help)
+    return 0;
+  if (!o->plan) {
+    cli_error("--plan DIR is required (see --help)");
+    return 2;
+  }
+  char *end = NULL;
+  o->bin = env_bin ? strtol(env_bin, &end, 10) : -1;
+  if (!env_bin || *end || o->bin < 0) {
+    cli_error("no bin: pass --bin N (or run as a SLURM array task)");
+    return 2;
+  }
+  return 0;
+}
+
+/* "slurm <job>_<task>" inside SLURM, else "local <pid>". The scheduler
+ * compares it with what it submitted to tell this attempt's record from
+ * an older one. */
+static void runner_name(const options *o, char *buf, size_t n) {
+  const char *job = getenv("SLURM_ARRAY_JOB_ID");
+  const char *task = getenv("SLURM_ARRAY_TASK_ID");
+  if (o->runner)
+    snprintf(buf, n, "%s", o->runner);
+  else if (job && task)
+    snprintf(buf, n, "slurm %s_%s", job, task);
+  else if (getenv("SLURM_JOB_ID"))
+    snprintf(buf, n, "slurm %s", getenv("SLURM_JOB_ID"));
+  else
+    snprintf(buf, n, "local %ld", (long)getpid());
+}
+
+/* Final outcomes with the failure messages, which the progress reports
+ * do not carry. */
+static void record_outcomes(ef_schedule_status *st, const ef_stats *stats) {
+  for (size_t i = 0; i < ef_stats_video_count(stats); i++) {
+    ef_video_outcome o = ef_stats_video_outcome(stats, i);
+    if (ef_schedule_status_set(st, ef_stats_video_uid(stats, i), o,
+                               ef_stats_video_error(stats, i)) != EF_OK)
+      fprintf(stderr, "ego4dfeat: warning: status file not updated: %s\n",
+              ef_last_error());
+  }
+}
+
+static void print_summary(long bin, const char *runner, const ef_stats *st) {
+  for (size_t i = 0; i < ef_stats_video_count(st); i++)
+    if (ef_stats_video_outcome(st, i) == EF_VIDEO_FAILED)
+      fprintf(stderr, "failed %s: %s\n", ef_stats_video_uid(st, i),
+              ef_stats_video_error(st, i));
+  printf("bin %ld (%s): %zu done, %zu skipped, %zu failed, %zu not run; "
+         "%lld windows in %.1f s (forward %.1f s, decode wait %.1f s)\n",
+         bin, runner, ef_stats_count(st, EF_VIDEO_DONE),
+         ef_stats_count(st, EF_VIDEO_SKIPPED),
+         ef_stats_count(st, EF_VIDEO_FAILED),
+         ef_stats_count(st, EF_VIDEO_NOT_RUN),
+         (long long)ef_stats_total_windows(st),
+         ef_stats_seconds(st, EF_TIME_OVERALL),
+         ef_stats_seconds(st, EF_TIME_FORWARD),
+         ef_stats_seconds(st, EF_TIME_DECODE_WAIT));
+}
+
+int cmd_run_bin(int argc, char **argv) {
+  options o;
+  ef_plan *plan = NULL;
+  ef_config *cfg = NULL;
+  ef_schedule_status *st = NULL;
+  ef_stats *stats = NULL;
+  run_ctx ctx = {NULL, NULL, 0};
+  char runner[128], err[1024] = "";
+  int exit_code = parse(argc, argv, &o);
+  if (exit_code != 0 || o.help) {
+    if (o.help)
+      print_help();
+    return exit_code;
+  }
+  /* Set before anything slow, so a cancel during loading is not lost. */
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
+  runner_name(&o, runner, sizeof runner);
+  if (ef_plan_load(o.plan, &plan) != EF_OK ||
+      ef_plan_bin_config(plan, (size_t)o.bin, &cfg) != EF_OK ||
+      ef_schedule_status_begin(plan, (size_t)o.bin, runner, &st) != EF_OK) {
+    cli_error("%s", ef_last_error());
+    exit_code = 2;
+    goto done;
+  }
+  ctx.st = st;
+  ctx.pr = progress_create(o.quiet);
+  ef_params params = ef_params_default();
+  params.progress = on_progress;
+  params.progress_user_data = &ctx;
+  params.cancel = &cancel_flag;
+  params.torch_threads = o.threads;
+  int rc = ef_perform_feature_extraction(cfg, NULL, 0, &params, &stats);
+  /* Copied now: the status writes below may replace the message. */
+  if (rc != EF_OK && rc != EF_EPARTIAL)
+    snprintf(err, sizeof err, "%s", ef_last_error());
+  progress_free(ctx.pr);
+  ctx.pr = NULL;
+  if (stats)
+    record_outcomes(st, stats);
+  ef_bin_state state = rc == EF_ECANCELLED                  ? EF_BIN_CANCELLED
+                       : (rc == EF_OK || rc == EF_EPARTIAL) ? EF_BIN_FINISHED
+                                                            : EF_BIN_FAILED;
+  if (ef_schedule_status_finish(st, state, err) != EF_OK)
+    fprintf(stderr, "ego4dfeat: warning: status file not updated: %s\n",
+            ef_last_error());
+  if (stats)
+    print_summary(o.bin, runner, stats);
+  if (state == EF_BIN_FAILED)
+    cli_error("bin %ld: %s", o.bin, err);
+  else if (state == EF_BIN_CANCELLED)
+    fprintf(stderr, "ego4dfeat: bin %ld cancelled; rerun to finish it\n",
+            o.bin);
+  exit_code = rc == EF_OK ? 0 : 1;
+done:
+  progress_free(ctx.pr);
+  ef_stats_free(stats);
+  ef_schedule_status_free(st);
+  ef_config_free(cfg);
+  ef_plan_free(plan);
+  return exit_code;
+}

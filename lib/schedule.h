@@ -1,0 +1,24 @@
+/*
+ * schedule.h - the internal pieces of scheduling that the unit tests reach
+ * directly. The plan itself (videos -> estimates -> bins), its file and
+ * the status files are the public ef_plan_* / ef_schedule_* API of
+ * ego4dfeat.h, implemented in schedule.c.
+ */
+#ifndef EF_SCHEDULE_H
+#define EF_SCHEDULE_H
+
+#include <stdint.h>
+
+/* The folder plans live in: log_folder cut before its first path
+ * component that holds "%j" (the job id, unknown when planning), without
+ * a trailing '/'; "." if nothing is left, "/" for a root-level "%j".
+ * "slurm_log/%j" gives "slurm_log", "logs" gives "logs". NULL when out of
+ * memory; the caller frees. */
+char *schedule_plan_root(const char *log_folder);
+
+/* The reference's estimate in milliseconds, rounded up:
+ * overhead * ceil(windows / batch_size) * time_per_forward_pass. */
+int64_t schedule_estimate_ms(int64_t windows, int batch_size, double overhead,
+                             double time_per_forward_pass);
+
+#endif
