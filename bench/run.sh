@@ -35,6 +35,10 @@ $B decode "$W/c1080long.mp4" configs slowfast_r101_8x8 \
 echo "== tiny model, 640x360, mvit_k400 transforms"
 $B all "$W/c360.mp4" configs mvit_k400 model_config.model_path="$W/tiny_video.pt" inference_config.device=cpu
 
+echo "== the same with one decode thread and one libtorch thread (overlap)"
+EF_BENCH_THREADS=1 $B all "$W/c360.mp4" configs mvit_k400 \
+  model_config.model_path="$W/tiny_video.pt" inference_config.device=cpu
+
 echo "== r3d_18-sized model (random weights), 640x360, 112 crop, 16-frame windows"
 $B all "$W/c360.mp4" configs mvit_k400 model_config.model_path="$W/r3d_18.pt" inference_config.device=cpu \
   model_config.side_size=128 model_config.crop_size=112 \
