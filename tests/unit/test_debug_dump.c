@@ -6,7 +6,6 @@
  * this runs under ASan/UBSan.
  */
 #include <check.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -151,35 +150,11 @@ static void batch_run(const char *name, const char *source,
   batch[0] = '\0';
 }
 
-/* Names in a folder other than "." and "..", newline-separated. */
-static char *list_dir(const char *dir, int *count) {
-  DIR *d = opendir(dir);
-  ck_assert_ptr_nonnull(d);
-  char *all = calloc(1, 1);
-  ck_assert_ptr_nonnull(all);
-  size_t len = 0;
-  *count = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-      continue;
-    size_t n = strlen(e->d_name);
-    all = realloc(all, len + n + 2);
-    ck_assert_ptr_nonnull(all);
-    memcpy(all + len, e->d_name, n);
-    len += n;
-    all[len++] = '\n';
-    all[len] = '\0';
-    (*count)++;
-  }
-  closedir(d);
-  return all;
-}
-
 /* Fails unless dir holds exactly `want` entries, none of them temporary. */
 static void assert_dir_holds(const char *dir, int want) {
   int count;
-  char *names = list_dir(dir, &count);
+  char *names = tu_list_dir(dir, &count);
+  ck_assert_ptr_nonnull(names);
   ck_assert_msg(count == want, "%s holds %d entries, want %d:\n%s", dir, count,
                 want, names);
   ck_assert_msg(!strstr(names, ".tmp"), "temp file left:\n%s", names);

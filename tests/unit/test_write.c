@@ -6,7 +6,6 @@
  * runs under ASan/UBSan.
  */
 #include <check.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,30 +374,6 @@ START_TEST(test_complete_foreign) {
 }
 END_TEST
 
-/* Names in a folder other than "." and "..", newline-separated. */
-static char *list_dir(const char *dir, int *count) {
-  DIR *d = opendir(dir);
-  ck_assert_ptr_nonnull(d);
-  char *all = calloc(1, 1);
-  size_t len = 0;
-  *count = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-      continue;
-    size_t n = strlen(e->d_name);
-    all = realloc(all, len + n + 2);
-    ck_assert_ptr_nonnull(all);
-    memcpy(all + len, e->d_name, n);
-    len += n;
-    all[len++] = '\n';
-    all[len] = '\0';
-    (*count)++;
-  }
-  closedir(d);
-  return all;
-}
-
 START_TEST(test_atomic) {
   char *path = tu_path(tmp, "config.yaml");
   ck_assert_int_eq(write_file_atomic(path, "first\n", 6), EF_OK);
@@ -430,7 +405,8 @@ START_TEST(test_atomic) {
   ck_assert_ptr_nonnull(strstr(ef_last_error(), sub));
 
   int count;
-  char *names = list_dir(tmp, &count);
+  char *names = tu_list_dir(tmp, &count);
+  ck_assert_ptr_nonnull(names);
   ck_assert_msg(count == 2, "left behind:\n%s", names);
   ck_assert_ptr_null(strstr(names, ".tmp"));
   free(names);
@@ -454,7 +430,8 @@ START_TEST(test_atomic) {
   char *rel = tu_path(tmp, "rel.txt");
   ck_assert_int_eq(access(rel, F_OK), 0);
 
-  names = list_dir(tmp, &count);
+  names = tu_list_dir(tmp, &count);
+  ck_assert_ptr_nonnull(names);
   ck_assert_msg(count == 3, "left behind:\n%s", names);
   free(names);
   free(rel);

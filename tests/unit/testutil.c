@@ -3,6 +3,7 @@
  */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,4 +94,36 @@ char *tu_read_file(const char *path, size_t *len) {
       *len = (size_t)n;
   }
   return buf;
+}
+
+char *tu_list_dir(const char *dir, int *count) {
+  DIR *d = opendir(dir);
+  char *all = d ? calloc(1, 1) : NULL;
+  size_t len = 0;
+  *count = 0;
+  if (!all) {
+    if (d)
+      closedir(d);
+    return NULL;
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+      continue;
+    size_t n = strlen(e->d_name);
+    char *grown = realloc(all, len + n + 2);
+    if (!grown) {
+      free(all);
+      closedir(d);
+      return NULL;
+    }
+    all = grown;
+    memcpy(all + len, e->d_name, n);
+    len += n;
+    all[len++] = '\n';
+    all[len] = '\0';
+    (*count)++;
+  }
+  closedir(d);
+  return all;
 }

@@ -24,6 +24,9 @@ const char *tu_python(void);
 const char *tu_source_root(void);
 /* Writes text to a file; 0 on success. */
 int tu_write_file(const char *path, const char *text);
+/* Names in a folder other than "." and "..", each followed by a newline
+ * (caller frees); *count gets how many. NULL if the folder can't be read. */
+char *tu_list_dir(const char *dir, int *count);
 /* Reads a whole file; caller frees; NULL if missing. */
 char *tu_read_file(const char *path, size_t *len);
 
