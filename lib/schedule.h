@@ -2,7 +2,7 @@
  * schedule.h - the internal pieces of scheduling that the unit tests reach
  * directly. The plan itself (videos -> estimates -> bins), its file and
  * the status files are the public ef_plan_* / ef_schedule_* API of
- * ego4dfeat.h, implemented in schedule.c.
+ * ego4dfeat.h, implemented in the schedule_*.c files.
  */
 #ifndef EF_SCHEDULE_H
 #define EF_SCHEDULE_H

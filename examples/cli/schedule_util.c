@@ -1,0 +1,122 @@
+/*
+ * schedule_util.c - the small string, file and config helpers that the
+ * parts of `ego4dfeat schedule` share: formatted strings, a log folder's
+ * %j filled in, folders made, files written whole and read whole, a
+ * config string looked up.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "schedule_cli.h"
+
+char *sched_str_printf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+char *sched_str_printf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return NULL;
+  char *s = malloc((size_t)n + 1);
+  if (!s)
+    return NULL;
+  va_start(ap, fmt);
+  vsnprintf(s, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return s;
+}
+
+/* s with every "%j" replaced by `with`. */
+char *sched_replace_job(const char *s, const char *with) {
+  size_t n = 0, wl = strlen(with);
+  for (const char *c = s; *c; c++)
+    n += (c[0] == '%' && c[1] == 'j') ? (c++, wl) : 1;
+  char *out = malloc(n + 1), *w = out;
+  if (!out)
+    return NULL;
+  for (const char *c = s; *c; c++) {
+    if (c[0] == '%' && c[1] == 'j') {
+      memcpy(w, with, wl);
+      w += wl;
+      c++;
+    } else {
+      *w++ = *c;
+    }
+  }
+  *w = '\0';
+  return out;
+}
+
+int sched_mkdirs(const char *path) {
+  char *p = strdup(path);
+  if (!p)
+    return -1;
+  for (char *c = p + 1; *c; c++) {
+    if (*c != '/')
+      continue;
+    *c = '\0';
+    if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+      free(p);
+      return -1;
+    }
+    *c = '/';
+  }
+  int rc = mkdir(p, 0777) != 0 && errno != EEXIST ? -1 : 0;
+  free(p);
+  return rc;
+}
+
+/* Writes a file under a temporary name, then renames it. */
+int sched_write_file(const char *path, const char *text, mode_t mode) {
+  char *tmp = sched_str_printf("%s.tmp%ld", path, (long)getpid());
+  if (!tmp)
+    return -1;
+  FILE *f = fopen(tmp, "w");
+  int ok = f && fputs(text, f) >= 0;
+  if (f && fclose(f) != 0)
+    ok = 0;
+  if (ok)
+    ok = chmod(tmp, mode) == 0 && rename(tmp, path) == 0;
+  if (!ok)
+    unlink(tmp);
+  free(tmp);
+  return ok ? 0 : -1;
+}
+
+char *sched_read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    size_t got = fread(buf + n, 1, cap - n - 1, f);
+    n += got;
+    if (got == 0)
+      break;
+    if (n + 1 == cap) {
+      char *nb = realloc(buf, cap * 2);
+      if (!nb) {
+        free(buf);
+        buf = NULL;
+      }
+      buf = nb;
+      cap *= 2;
+    }
+  }
+  fclose(f);
+  if (buf)
+    buf[n] = '\0';
+  return buf;
+}
+
+const char *sched_get_str(const ef_config *c, const char *key) {
+  const char *s = NULL;
+  return ef_config_get_string(c, key, &s) == EF_OK ? s : NULL;
+}

@@ -1,0 +1,50 @@
+/*
+ * schedule_json.h - writing and reading the JSON files of a plan
+ * (plan.json, status/bin_N.json); see schedule_json.c.
+ */
+#ifndef EF_SCHEDULE_JSON_H
+#define EF_SCHEDULE_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yaml.h>
+
+#include "error.h"
+
+typedef struct {
+  char *p;
+  size_t n, cap;
+  int oom; /* sticky: checked once at the end */
+} sbuf;
+
+/* Appends to b; on out of memory b->oom is set and later calls do
+ * nothing. */
+void sb_add(sbuf *b, const char *s, size_t len);
+void sb_puts(sbuf *b, const char *s);
+void sb_printf(sbuf *b, const char *fmt, ...) EF_PRINTF(2, 3);
+/* s as a JSON string literal (NULL as ""). */
+void sb_json(sbuf *b, const char *s);
+
+typedef struct {
+  yaml_document_t doc;
+  int loaded;
+} jdoc;
+
+/* Parses a whole file: EF_ENOTFOUND if it does not exist, EF_EINVAL with
+ * the line of a syntax error. */
+int jdoc_load(const char *path, jdoc *d);
+void jdoc_free(jdoc *d);
+yaml_node_t *jroot(jdoc *d);
+/* The value of key in a mapping node, or NULL. */
+yaml_node_t *jget(jdoc *d, yaml_node_t *map, const char *key);
+/* A scalar's text, or NULL for anything else. */
+const char *jstr(yaml_node_t *n);
+/* A scalar as a number: 0, or -1 if it is not one. */
+int jint(yaml_node_t *n, int64_t *out);
+int jdouble(yaml_node_t *n, double *out);
+/* The length of a sequence (0 for anything else), and its item i. */
+size_t jlen(yaml_node_t *seq);
+yaml_node_t *jat(jdoc *d, yaml_node_t *seq, size_t i);
+
+#endif
