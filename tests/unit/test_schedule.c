@@ -1,5 +1,5 @@
 /*
- * test_the schedule_*.c files - unit tests of schedule.c: estimates with the
+ * test_schedule.c - unit tests of the schedule_*.c files: estimates with the
  * reference's formula, the plan's bins and figures, the plan file written
  * and read back, strict and lenient handling of oversize videos, the
  * status files, and the per-bin config and completeness check. Videos are
