@@ -266,7 +266,7 @@ static void handle_item(infer_state *st, item *it) {
       report_progress(st, v);
     return;
   case ITEM_FAILED:
-    fail_video(st, v, EF_EDECODE, it->error);
+    fail_video(st, v, it->value < 0 ? (int)it->value : EF_EDECODE, it->error);
     item_free(it);
     report_progress(st, v);
     return;

@@ -29,6 +29,8 @@ static void push_status(run_shared *rs, item_kind kind, size_t video,
     return; /* the video then ends as failed for lack of an END */
   it->kind = kind;
   it->video = video;
+  if (kind == ITEM_FAILED) /* the status code of the failure being reported */
+    it->value = ef_last_error_code();
   if (message)
     it->error = strdup(message);
   queue_push(&rs->q, it);

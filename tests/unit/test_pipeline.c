@@ -183,6 +183,13 @@ START_TEST(test_bad_video_fails_alone) {
   ck_assert_int_eq(ef_results_status(r, 1), EF_OK);
   ck_assert_ptr_nonnull(ef_results_data(r, 1));
   ef_results_free(r);
+  /* Each failure keeps its own status code. */
+  const char *missing[] = {"/nonexistent/video.mp4"};
+  ck_assert_int_eq(ef_extract_features(m, cfg, missing, 1, NULL, &r),
+                   EF_EPARTIAL);
+  ck_assert_int_eq(ef_results_status(r, 0), EF_ENOTFOUND);
+  ck_assert(strstr(ef_results_error(r, 0), "/nonexistent/video.mp4") != NULL);
+  ef_results_free(r);
   ef_model_free(m);
   ef_config_free(cfg);
   free(bogus);
