@@ -2,6 +2,8 @@
  * args.c - the options every subcommand shares, in the reference's Hydra
  * style: --config-name NAME, --config-dir DIR, then overrides a.b=value.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,4 +111,44 @@ int cli_load_config(const cli_args *a, ef_config **out) {
   }
   *out = cfg;
   return 0;
+}
+
+char *cli_read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    n += fread(buf + n, 1, cap - n - 1, f);
+    if (n < cap - 1)
+      break;
+    char *grown = realloc(buf, cap *= 2);
+    if (!grown)
+      free(buf);
+    buf = grown;
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (buf && bad) {
+    free(buf);
+    errno = EIO;
+    return NULL;
+  }
+  if (buf)
+    buf[n] = '\0';
+  return buf;
+}
+
+static volatile int cancel_flag;
+
+static void on_signal(int sig) {
+  (void)sig;
+  cancel_flag = 1;
+}
+
+const volatile int *cli_cancel_on_signals(void) {
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  return &cancel_flag;
 }

@@ -29,6 +29,12 @@ void cli_args_free(cli_args *a);
 int cli_load_config(const cli_args *a, ef_config **out);
 /* Prints "ego4dfeat: error: <msg>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The whole file, NUL-terminated (caller frees); NULL with errno set on
+ * failure. */
+char *cli_read_file(const char *path);
+/* Makes SIGINT and SIGTERM raise the returned flag instead of killing the
+ * process, so a run stops between batches and writes nothing partial. */
+const volatile int *cli_cancel_on_signals(void);
 /* Common options text for --help. */
 extern const char *cli_common_help;
 

@@ -2,19 +2,11 @@
  * cmd_extract.c - `ego4dfeat extract`: a whole run to feature files, with
  * progress and a summary; exit status 1 if any video failed.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-
-static volatile int cancel_flag;
-
-static void on_signal(int sig) {
-  (void)sig;
-  cancel_flag = 1;
-}
 
 static void print_help(void) {
   printf("usage: ego4dfeat extract --config-name NAME [options] "
@@ -83,10 +75,8 @@ int cmd_extract(int argc, char **argv) {
   ef_params params = ef_params_default();
   params.progress = progress_callback();
   params.progress_user_data = pr;
-  params.cancel = &cancel_flag;
+  params.cancel = cli_cancel_on_signals();
   params.torch_threads = a.threads;
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
   int rc = ef_perform_feature_extraction(cfg, NULL, 0, &params, &st);
   progress_free(pr);
   pr = NULL;

@@ -5,20 +5,12 @@
  * status file current as each video ends, so that a task killed at any
  * point leaves an exact record of what it finished.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
-
-static volatile int cancel_flag;
-
-static void on_signal(int sig) {
-  (void)sig;
-  cancel_flag = 1;
-}
 
 static void print_help(void) {
   printf("usage: ego4dfeat run-bin --plan DIR [--bin N] [--runner TEXT] "
@@ -172,8 +164,7 @@ int cmd_run_bin(int argc, char **argv) {
     return exit_code;
   }
   /* Set before anything slow, so a cancel during loading is not lost. */
-  signal(SIGTERM, on_signal);
-  signal(SIGINT, on_signal);
+  const volatile int *cancel = cli_cancel_on_signals();
   runner_name(&o, runner, sizeof runner);
   if (ef_plan_load(o.plan, &plan) != EF_OK ||
       ef_plan_bin_config(plan, (size_t)o.bin, &cfg) != EF_OK ||
@@ -187,7 +178,7 @@ int cmd_run_bin(int argc, char **argv) {
   ef_params params = ef_params_default();
   params.progress = on_progress;
   params.progress_user_data = &ctx;
-  params.cancel = &cancel_flag;
+  params.cancel = cancel;
   params.torch_threads = o.threads;
   int rc = ef_perform_feature_extraction(cfg, NULL, 0, &params, &stats);
   /* Copied now: the status writes below may replace the message. */

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...) {
@@ -21,34 +23,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...) {
   vsnprintf(err, errlen, fmt, ap);
   va_end(ap);
   return -1;
-}
-
-/* The whole file, NUL-terminated; NULL with errno set on failure. */
-static char *read_all(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    n += fread(buf + n, 1, cap - n - 1, f);
-    if (n < cap - 1)
-      break;
-    char *grown = realloc(buf, cap *= 2);
-    if (!grown)
-      free(buf);
-    buf = grown;
-  }
-  int bad = ferror(f);
-  fclose(f);
-  if (buf && bad) {
-    free(buf);
-    errno = EIO;
-    return NULL;
-  }
-  if (buf)
-    buf[n] = '\0';
-  return buf;
 }
 
 static char *dup_range(const char *s, size_t n) {
@@ -443,7 +417,7 @@ static int labels_from_text(char *text, label_set *l, char *err,
 
 int labels_load(const char *path, label_set *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
-  char *text = read_all(path);
+  char *text = cli_read_file(path);
   if (!text)
     return fail(err, errlen, "%s: %s", path, strerror(errno));
   const char *first = text + strspn(text, " \t\r\n");
@@ -517,7 +491,7 @@ void folder_map_free(folder_map *m) {
 int folder_map_load(const char *path, folder_map *out, char *err,
                     size_t errlen) {
   memset(out, 0, sizeof *out);
-  char *text = read_all(path);
+  char *text = cli_read_file(path);
   if (!text)
     return errno == ENOENT ? 0
                            : fail(err, errlen, "%s: %s", path, strerror(errno));

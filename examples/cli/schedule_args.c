@@ -93,7 +93,7 @@ int sched_profile_overrides(const char *path, char **ov, size_t *n) {
       {"inference_config.batch_size", "%.0f"},
       {"inference_config.num_workers", "%.0f"},
   };
-  char *text = sched_read_file(path);
+  char *text = cli_read_file(path);
   ef_config *pc = NULL;
   if (!text) {
     cli_error("--profile %s: cannot read (%s)", path, strerror(errno));

@@ -22,7 +22,6 @@ char *sched_str_printf(const char *fmt, ...)
 char *sched_replace_job(const char *s, const char *with);
 int sched_mkdirs(const char *path);
 int sched_write_file(const char *path, const char *text, mode_t mode);
-char *sched_read_file(const char *path);
 const char *sched_get_str(const ef_config *c, const char *key);
 
 /* schedule_args.c */

@@ -128,7 +128,7 @@ static char *array_spec(const size_t *bins, size_t n, size_t par) {
 /* The job id recorded for this plan, if it is still queued or running. */
 char *sched_active_job(const ef_plan *p) {
   char *path = sched_str_printf("%s/slurm_job", ef_plan_dir(p));
-  char *id = path ? sched_read_file(path) : NULL;
+  char *id = path ? cli_read_file(path) : NULL;
   free(path);
   if (!id)
     return NULL;

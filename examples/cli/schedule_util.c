@@ -89,33 +89,6 @@ int sched_write_file(const char *path, const char *text, mode_t mode) {
   return ok ? 0 : -1;
 }
 
-char *sched_read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    size_t got = fread(buf + n, 1, cap - n - 1, f);
-    n += got;
-    if (got == 0)
-      break;
-    if (n + 1 == cap) {
-      char *nb = realloc(buf, cap * 2);
-      if (!nb) {
-        free(buf);
-        buf = NULL;
-      }
-      buf = nb;
-      cap *= 2;
-    }
-  }
-  fclose(f);
-  if (buf)
-    buf[n] = '\0';
-  return buf;
-}
-
 const char *sched_get_str(const ef_config *c, const char *key) {
   const char *s = NULL;
   return ef_config_get_string(c, key, &s) == EF_OK ? s : NULL;
