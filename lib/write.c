@@ -122,8 +122,8 @@ void wbuf_printf(wbuf *b, const char *fmt, ...) {
 
 /* ---- Shapes and paths --------------------------------------------------- */
 
-int write_check_shape(const char *what, const int64_t *shape, int ndim,
-                      int64_t *numel) {
+int write_check_tensor(const char *what, const float *data,
+                       const int64_t *shape, int ndim, int64_t *numel) {
   if (!shape || ndim < 1 || ndim > WRITE_MAX_DIMS)
     return ef_error_set(EF_EINVAL,
                         "%s: a feature tensor needs 1 to %d dimensions "
@@ -147,6 +147,8 @@ int write_check_shape(const char *what, const int64_t *shape, int ndim,
   }
   if ((uint64_t)n > SIZE_MAX / 4)
     return ef_error_set(EF_EINVAL, "%s: tensor shape is too large", what);
+  if (!data && n > 0)
+    return ef_error_set(EF_EINVAL, "%s: no feature data", what);
   *numel = n;
   return EF_OK;
 }

@@ -38,11 +38,12 @@ void wbuf_f32le(wbuf *b, const float *v, size_t n);
 /* printf-style text (no terminating NUL is stored). */
 void wbuf_printf(wbuf *b, const char *fmt, ...) EF_PRINTF(2, 3);
 
-/* Checks a feature shape (1 <= ndim <= WRITE_MAX_DIMS, at least one row,
- * no negative size, byte count fits in size_t) and returns the element
- * count in *numel. EF_EINVAL naming `what` (usually the path). */
-int write_check_shape(const char *what, const int64_t *shape, int ndim,
-                      int64_t *numel);
+/* Checks a feature tensor (1 <= ndim <= WRITE_MAX_DIMS, at least one row,
+ * no negative size, byte count fits in size_t, data present unless empty)
+ * and returns the element count in *numel. EF_EINVAL naming `what`
+ * (usually the path). */
+int write_check_tensor(const char *what, const float *data,
+                       const int64_t *shape, int ndim, int64_t *numel);
 
 /* The pickle (protocol 2) that torch.load turns into a contiguous float32
  * tensor of this shape backed by storage "0". */

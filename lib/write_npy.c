@@ -37,11 +37,9 @@ int write_npy_encode(const char *what, const float *data, const int64_t *shape,
   *out = NULL;
   *len = 0;
   int64_t numel;
-  int rc = write_check_shape(what, shape, ndim, &numel);
+  int rc = write_check_tensor(what, data, shape, ndim, &numel);
   if (rc != EF_OK)
     return rc;
-  if (!data && numel > 0)
-    return ef_error_set(EF_EINVAL, "%s: no feature data", what);
 
   wbuf h;
   wbuf_init(&h);

@@ -263,11 +263,9 @@ int write_pt_encode(const char *what, const float *data, const int64_t *shape,
   *out = NULL;
   *len = 0;
   int64_t numel;
-  int rc = write_check_shape(what, shape, ndim, &numel);
+  int rc = write_check_tensor(what, data, shape, ndim, &numel);
   if (rc != EF_OK)
     return rc;
-  if (!data && numel > 0)
-    return ef_error_set(EF_EINVAL, "%s: no feature data", what);
   uint64_t data_bytes = (uint64_t)numel * 4;
   if (data_bytes > UINT32_MAX - PT_OVERHEAD_MAX)
     return ef_error_set(EF_EINVAL,
