@@ -102,6 +102,7 @@ static const cfg_schema_entry schema[] = {
     KEY("model_config.std", CFG_S_LIST_FLOAT),
     CHOICE("model_config.dtype", dtypes),
     KEY("model_config.l2_normalize", CFG_S_BOOL),
+    KEY("model_config.optimize", CFG_S_BOOL),
     NULLABLE("model_config.input_layout", CFG_S_STR),
     CHOICE("model_config.interpolation", interpolations),
     NULLABLE("model_config.resize", CFG_S_STR),

@@ -47,8 +47,8 @@ int model_load(const ef_settings *s, ef_model **out) {
   if (rc != EF_OK)
     goto fail;
   if (kind->needs_model) {
-    rc = efs_module_load(s->model_path, m->settings.device, s->half, &m->module,
-                         err, sizeof err);
+    efs_load_options opt = {m->settings.device, s->half, s->optimize};
+    rc = efs_module_load(s->model_path, &opt, &m->module, err, sizeof err);
     if (rc != EF_OK) {
       ef_error_set(rc, "%s", err);
       goto fail;

@@ -208,6 +208,7 @@ int settings_load(const ef_config *c, ef_settings *s) {
   s->n_mels = 128;
   s->n_fft = 1024;
   s->hop_length = 160;
+  s->optimize = 1;
 
   const char *fmt = NULL, *layout = NULL, *dtype = NULL, *interp = NULL;
   int rc;
@@ -247,6 +248,7 @@ int settings_load(const ef_config *c, ef_settings *s) {
       (rc = opt_int32(c, "model_config.n_fft", &s->n_fft)) ||
       (rc = opt_int32(c, "model_config.hop_length", &s->hop_length)) ||
       (rc = opt_int32(c, "model_config.win_length", &s->win_length)) ||
+      (rc = opt_bool(c, "model_config.optimize", &s->optimize)) ||
       (rc = resolve_kind(c, s)))
     goto fail;
   if (s->win_length <= 0)

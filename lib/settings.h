@@ -51,6 +51,7 @@ typedef struct {
   int slowfast_alpha;
   int input_2d;     /* model_config.input_layout "nchw": [B,3,H,W] input */
   int half;         /* model_config.dtype float16 */
+  int optimize;     /* model_config.optimize: freeze + optimise on load */
   ef_interp interp; /* model_config.interpolation */
   int l2_normalize; /* model_config.l2_normalize: unit-length rows */
 

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
 
@@ -35,7 +36,8 @@
 struct efs_module {
   torch::jit::Module module;
   c10::Device device{c10::kCPU};
-  bool half = false;
+  bool half = false;      /* run forward under CUDA float16 autocast */
+  bool optimized = false; /* frozen and optimised at load */
   std::string device_name;
 };
 
@@ -116,6 +118,85 @@ void sync(const efs_module *m) {
     torch::cuda::synchronize(m->device.index());
 }
 
+/* CUDA float16 autocast for the scope of one forward pass, as Python's
+ * `with torch.autocast("cuda", dtype=torch.float16)`: the weights stay
+ * float32 and each op picks its precision. The state is thread-local. */
+class autocast_scope {
+public:
+  explicit autocast_scope(bool on) : on_(on) {
+    if (!on_)
+      return;
+    prev_enabled_ = at::autocast::is_enabled();
+    prev_dtype_ = at::autocast::get_autocast_gpu_dtype();
+    at::autocast::set_enabled(true);
+    at::autocast::set_autocast_gpu_dtype(at::kHalf);
+    at::autocast::increment_nesting();
+  }
+  ~autocast_scope() {
+    if (!on_)
+      return;
+    if (at::autocast::decrement_nesting() == 0)
+      at::autocast::clear_cache();
+    at::autocast::set_enabled(prev_enabled_);
+    at::autocast::set_autocast_gpu_dtype(prev_dtype_);
+  }
+  autocast_scope(const autocast_scope &) = delete;
+  autocast_scope &operator=(const autocast_scope &) = delete;
+
+private:
+  bool on_;
+  bool prev_enabled_ = false;
+  at::ScalarType prev_dtype_ = at::kHalf;
+};
+
+/* Freezing inlines the weights as constants and folds batch norms into
+ * convolutions; optimize_for_inference then picks oneDNN kernels on the
+ * CPU. A 3-D ResNet runs 1.6-2x faster that way with the same outputs to
+ * rounding. Some modules (extra methods, mutated attributes) cannot be
+ * frozen; they run as saved. */
+void optimize_module(efs_module *m, const char *path) {
+  try {
+    torch::jit::Module frozen = torch::jit::freeze(m->module);
+    m->module = torch::jit::optimize_for_inference(frozen);
+    m->optimized = true;
+  } catch (const std::exception &e) {
+    std::string why = one_line(e.what());
+    std::fprintf(stderr,
+                 "ego4dfeat: warning: cannot optimise %s (%s); running it "
+                 "unoptimised\n",
+                 path, why.c_str());
+  }
+}
+
+/* The model's copy of one input. On the CPU in float32 it is the caller's
+ * buffer itself. For CUDA the bytes go through page-locked memory (from
+ * libtorch's caching host allocator), so the copy to the device is a
+ * single asynchronous DMA that the forward pass on the same stream waits
+ * for. */
+at::Tensor device_input(const efs_module *m, const efs_input &in) {
+  at::IntArrayRef shape(in.shape, static_cast<size_t>(in.ndim));
+  at::Tensor host = torch::from_blob(const_cast<float *>(in.data), shape,
+                                     at::TensorOptions().dtype(at::kFloat));
+  if (!m->device.is_cuda())
+    return host;
+  at::Tensor pinned = at::empty(
+      shape, at::TensorOptions().dtype(at::kFloat).pinned_memory(true));
+  pinned.copy_(host);
+  return pinned.to(m->device, at::kFloat, /*non_blocking=*/true);
+}
+
+/* The output as contiguous float32 on the CPU, through page-locked
+ * memory when it comes from CUDA. */
+at::Tensor host_output(const efs_module *m, const at::Tensor &y) {
+  if (!y.is_cuda())
+    return y.to(at::kFloat).contiguous();
+  at::Tensor pinned = at::empty(
+      y.sizes(), at::TensorOptions().dtype(at::kFloat).pinned_memory(true));
+  pinned.copy_(y.to(at::kFloat), /*non_blocking=*/true);
+  sync(m);
+  return pinned;
+}
+
 bool shape_ok(const int64_t *shape, int ndim) {
   if (ndim < 0 || ndim > EFS_MAX_DIMS)
     return false;
@@ -129,9 +210,13 @@ bool shape_ok(const int64_t *shape, int ndim) {
 
 extern "C" {
 
-int efs_module_load(const char *path, const char *device, int half,
+int efs_module_load(const char *path, const efs_load_options *opt,
                     efs_module **out, char *err, size_t errlen) {
   clear(err, errlen);
+  const efs_load_options defaults = {nullptr, 0, 0};
+  if (!opt)
+    opt = &defaults;
+  const char *device = opt->device;
   if (out)
     *out = nullptr;
   if (!out || !path || !*path)
@@ -204,9 +289,10 @@ int efs_module_load(const char *path, const char *device, int half,
         m->module.eval();
         m->device = dev;
         m->device_name = dev.str();
-        if (half) {
+        if (opt->optimize)
+          optimize_module(m.get(), path);
+        if (opt->half) {
           if (dev.is_cuda()) {
-            m->module.to(at::kHalf);
             m->half = true;
           } else {
             /* CPU half kernels are missing or slow for most video ops;
@@ -247,21 +333,14 @@ int efs_module_forward(efs_module *m, const efs_input *inputs, int n,
     if (want > 0 && at::get_num_threads() != want)
       at::set_num_threads(want);
     c10::InferenceMode inference;
-    const at::ScalarType dtype = m->half ? at::kHalf : at::kFloat;
 
     auto t0 = Clock::now();
     std::vector<at::Tensor> tensors;
     tensors.reserve(static_cast<size_t>(n));
-    for (int i = 0; i < n; i++) {
-      /* from_blob borrows the caller's buffer: on the CPU in float32,
-       * to() is then a no-op and nothing is copied. The module must not
-       * modify its inputs in place (models traced for inference don't). */
-      at::Tensor t = torch::from_blob(
-          const_cast<float *>(inputs[i].data),
-          at::IntArrayRef(inputs[i].shape, static_cast<size_t>(inputs[i].ndim)),
-          at::TensorOptions().dtype(at::kFloat));
-      tensors.push_back(t.to(m->device, dtype));
-    }
+    /* The module must not modify its inputs in place: on the CPU they are
+     * the caller's buffers (models traced for inference don't). */
+    for (int i = 0; i < n; i++)
+      tensors.push_back(device_input(m, inputs[i]));
     sync(m);
     auto t1 = Clock::now();
 
@@ -275,7 +354,11 @@ int efs_module_forward(efs_module *m, const efs_input *inputs, int n,
       for (auto &t : tensors)
         args.emplace_back(t);
     }
-    c10::IValue result = m->module.forward(std::move(args));
+    c10::IValue result;
+    {
+      autocast_scope autocast(m->half);
+      result = m->module.forward(std::move(args));
+    }
     sync(m);
     auto t2 = Clock::now();
 
@@ -283,7 +366,7 @@ int efs_module_forward(efs_module *m, const efs_input *inputs, int n,
       return fail(err, errlen, EF_EMODEL,
                   "model output is not a tensor (got " + result.tagKind() +
                       ")");
-    at::Tensor y = result.toTensor().to(at::kCPU, at::kFloat).contiguous();
+    at::Tensor y = host_output(m, result.toTensor());
     if (y.dim() > EFS_MAX_DIMS)
       return fail(err, errlen, EF_EMODEL,
                   "model output has " + std::to_string(y.dim()) +
@@ -315,6 +398,10 @@ void efs_module_free(efs_module *m) {
   } catch (...) {
     /* A destructor that throws leaves nothing we could do from C. */
   }
+}
+
+int efs_module_optimized(const efs_module *m) {
+  return m && m->optimized;
 }
 
 const char *efs_module_device(const efs_module *m) {

@@ -34,10 +34,20 @@ typedef struct {
   double forward;  /* seconds in forward() */
 } efs_timing;
 
+/* How a module is prepared once after loading. */
+typedef struct {
+  const char *device; /* "cpu", "cuda" or "cuda:N"; NULL means cpu */
+  int half;           /* float16 autocast on CUDA; ignored on the CPU */
+  int optimize;       /* torch.jit.freeze, then optimize_for_inference */
+} efs_load_options;
+
 /* Status codes match ef_status: 0 ok, negative on failure, with a message
- * in err. */
-int efs_module_load(const char *path, const char *device, int half,
+ * in err. A module that cannot be frozen or optimised still loads, with a
+ * warning on stderr, and runs as it was saved. */
+int efs_module_load(const char *path, const efs_load_options *opt,
                     efs_module **out, char *err, size_t errlen);
+/* 1 if the module was frozen and optimised at load, else 0. */
+int efs_module_optimized(const efs_module *m);
 /* Runs forward. as_list != 0 passes the inputs as one List[Tensor]
  * argument (SlowFast's [slow, fast]); else as n separate arguments. The
  * output must be a tensor; it is returned as float32 on the CPU. */

@@ -51,15 +51,26 @@ static char *model_path(const char *name) {
   return tu_path(models, file);
 }
 
-static efs_module *load(const char *name, const char *device, int half) {
+static int load_path(const char *path, const char *device, int half,
+                     int optimize, efs_module **m, char *err, size_t errlen) {
+  efs_load_options opt = {device, half, optimize};
+  return efs_module_load(path, &opt, m, err, errlen);
+}
+
+static efs_module *load_opt(const char *name, const char *device, int half,
+                            int optimize) {
   char *path = model_path(name);
   char err[512] = "";
   efs_module *m = NULL;
-  int rc = efs_module_load(path, device, half, &m, err, sizeof err);
+  int rc = load_path(path, device, half, optimize, &m, err, sizeof err);
   ck_assert_msg(rc == 0, "load %s: %s", path, err);
   ck_assert_ptr_nonnull(m);
   free(path);
   return m;
+}
+
+static efs_module *load(const char *name, const char *device, int half) {
+  return load_opt(name, device, half, 0);
 }
 
 /* A deterministic input with structure in every axis. */
@@ -334,7 +345,7 @@ START_TEST(test_load_errors) {
   char err[512] = "";
   efs_module *m = (efs_module *)(uintptr_t)1; /* must be reset to NULL */
   char *missing = tu_path(tmp, "nope/missing_model.pt");
-  int rc = efs_module_load(missing, "cpu", 0, &m, err, sizeof err);
+  int rc = load_path(missing, "cpu", 0, 0, &m, err, sizeof err);
   ck_assert_int_eq(rc, EF_ENOTFOUND);
   ck_assert_ptr_null(m);
   ck_assert_ptr_nonnull(strstr(err, missing));
@@ -351,14 +362,14 @@ START_TEST(test_load_errors) {
   ck_assert_ptr_nonnull(f);
   ck_assert_uint_eq(fwrite(junk, 1, sizeof junk, f), sizeof junk);
   ck_assert_int_eq(fclose(f), 0);
-  rc = efs_module_load(corrupt, "cpu", 0, &m, err, sizeof err);
+  rc = load_path(corrupt, "cpu", 0, 0, &m, err, sizeof err);
   ck_assert_int_eq(rc, EF_EMODEL);
   ck_assert_ptr_null(m);
   ck_assert_msg(strstr(err, corrupt) && !strchr(err, '\n'), "message: %s", err);
   ck_assert_uint_gt(strlen(err), strlen(corrupt) + 20);
 
   ck_assert_int_eq(tu_write_file(corrupt, "not a model\n"), 0);
-  rc = efs_module_load(corrupt, "cpu", 0, &m, err, sizeof err);
+  rc = load_path(corrupt, "cpu", 0, 0, &m, err, sizeof err);
   ck_assert_int_eq(rc, EF_EMODEL);
   ck_assert_ptr_nonnull(strstr(err, corrupt));
 
@@ -368,16 +379,16 @@ START_TEST(test_load_errors) {
       tu_run("'%s' -c \"import torch; torch.save(torch.ones(2), '%s')\"",
              tu_python(), corrupt),
       0);
-  rc = efs_module_load(corrupt, "cpu", 0, &m, err, sizeof err);
+  rc = load_path(corrupt, "cpu", 0, 0, &m, err, sizeof err);
   ck_assert_int_eq(rc, EF_EMODEL);
   ck_assert_ptr_nonnull(strstr(err, corrupt));
   ck_assert_ptr_nonnull(strstr(err, "not a TorchScript module"));
 
-  rc = efs_module_load(tmp, "cpu", 0, &m, err, sizeof err);
+  rc = load_path(tmp, "cpu", 0, 0, &m, err, sizeof err);
   ck_assert_int_eq(rc, EF_EMODEL);
   ck_assert_ptr_nonnull(strstr(err, "folder"));
 
-  rc = efs_module_load(NULL, "cpu", 0, &m, err, sizeof err);
+  rc = load_path(NULL, "cpu", 0, 0, &m, err, sizeof err);
   ck_assert_int_eq(rc, EF_EINVAL);
   free(corrupt);
   free(missing);
@@ -388,16 +399,16 @@ START_TEST(test_devices) {
   char *path = model_path("tiny_video");
   char err[512] = "";
   efs_module *m = NULL;
-  int rc = efs_module_load(path, "tpu:0", 0, &m, err, sizeof err);
+  int rc = load_path(path, "tpu:0", 0, 0, &m, err, sizeof err);
   ck_assert_int_eq(rc, EF_EINVAL);
   ck_assert_ptr_nonnull(strstr(err, "tpu:0"));
-  rc = efs_module_load(path, "banana", 0, &m, err, sizeof err);
+  rc = load_path(path, "banana", 0, 0, &m, err, sizeof err);
   ck_assert_int_eq(rc, EF_EINVAL);
   ck_assert_ptr_nonnull(strstr(err, "banana"));
 
   /* Without a GPU (the usual test machine) CUDA must fail clearly; with
    * one, the model must land there. */
-  rc = efs_module_load(path, "cuda", 0, &m, err, sizeof err);
+  rc = load_path(path, "cuda", 0, 0, &m, err, sizeof err);
   if (rc == 0) {
     ck_assert_str_eq(efs_module_device(m), "cuda:0");
     efs_module_free(m);
@@ -408,12 +419,52 @@ START_TEST(test_devices) {
 
   /* NULL or "" device means the CPU. */
   m = NULL;
-  ck_assert_int_eq(efs_module_load(path, NULL, 0, &m, err, sizeof err), 0);
+  ck_assert_int_eq(load_path(path, NULL, 0, 0, &m, err, sizeof err), 0);
   ck_assert_str_eq(efs_module_device(m), "cpu");
   efs_module_free(m);
   efs_module_free(NULL);
   ck_assert_str_eq(efs_module_device(NULL), "");
   free(path);
+}
+END_TEST
+
+/* Freezing and optimize_for_inference (the default in the pipeline) fold
+ * batch norms and pick oneDNN kernels; the outputs must stay those of the
+ * module as saved, run by Python, for plain, batch-norm and list-input
+ * models. */
+START_TEST(test_optimized_matches_python) {
+  static const int64_t shape[] = {2, 3, 4, 16, 12};
+  const char *names[] = {"tiny_video", "tiny_bn"};
+  for (size_t k = 0; k < 2; k++) {
+    efs_module *m = load_opt(names[k], "cpu", 0, 1);
+    ck_assert_int_eq(efs_module_optimized(m), 1);
+    efs_input in = make_input(shape, 5, 3.0 + (double)k);
+    efs_output out = forward_ok(m, &in, 1, 0, NULL);
+    compare_with_python(names[k], &in, 1, 0, &out);
+    /* The plain module gives the same numbers to rounding. */
+    efs_module *plain = load(names[k], "cpu", 0);
+    ck_assert_int_eq(efs_module_optimized(plain), 0);
+    efs_output ref = forward_ok(plain, &in, 1, 0, NULL);
+    ck_assert_float_le(max_abs_diff(&out, &ref), 1e-5f);
+    free(ref.data);
+    free(out.data);
+    free_input(&in);
+    efs_module_free(plain);
+    efs_module_free(m);
+  }
+
+  efs_module *sf = load_opt("tiny_slowfast", "cpu", 0, 1);
+  ck_assert_int_eq(efs_module_optimized(sf), 1);
+  static const int64_t slow_shape[] = {1, 3, 2, 16, 16};
+  static const int64_t fast_shape[] = {1, 3, 8, 16, 16};
+  efs_input two[2] = {make_input(slow_shape, 5, 5.0),
+                      make_input(fast_shape, 5, 6.0)};
+  efs_output out = forward_ok(sf, two, 2, 1, NULL);
+  compare_with_python("tiny_slowfast", two, 2, 1, &out);
+  free(out.data);
+  free_input(&two[0]);
+  free_input(&two[1]);
+  efs_module_free(sf);
 }
 END_TEST
 
@@ -536,7 +587,7 @@ int main(void) {
   snprintf(script, sizeof script, "%s/tests/fixtures/make_models.py",
            tu_source_root());
   if (tu_run("'%s' '%s' '%s' tiny_video tiny_slowfast tiny_image "
-             "tiny_image2d tiny_tokens tuple_output >/dev/null",
+             "tiny_image2d tiny_tokens tuple_output tiny_bn >/dev/null",
              tu_python(), script, models) != 0) {
     fprintf(stderr, "make_models.py failed\n");
     tu_rmrf(models);
@@ -556,6 +607,7 @@ int main(void) {
   tcase_add_test(tc, test_load_errors);
   tcase_add_test(tc, test_devices);
   tcase_add_test(tc, test_half_on_cpu);
+  tcase_add_test(tc, test_optimized_matches_python);
   tcase_add_test(tc, test_bad_forward_args);
   tcase_add_test(tc, test_pickle_tensor);
   tcase_add_test(tc, test_threads);
