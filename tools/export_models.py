@@ -4,6 +4,7 @@ matching config.
 
 Usage:
   export_models.py [--out DIR] [--with-head] [--weights auto|pretrained|random]
+                   [--checkpoint FILE] [--source DIR]
                    [--frame-window T] [--stride S] [--side-size N]
                    [--crop-size N] NAME [NAME ...]
   export_models.py --list
@@ -15,7 +16,8 @@ in DIR/NAME_head.labels.txt) and DIR/NAME[_head].yaml, a config for
 its description in the extra file ego4dfeat.json (arch, weights
 "pretrained" or "random", feature_dim, input layout, transform).
 
-The reference's models (need the internet, and pip packages):
+The reference's models (pip packages, and the internet for the weights
+unless --weights random or --checkpoint FILE):
   slowfast_r101_8x8  SlowFast R101 8x8, K400; head -> mean of the pooled
                      pathways, 2304-d             (pip install pytorchvideo)
   mvit_k400          MViT-B 32x3, K400; head removed, tokens [785, 768]
@@ -27,6 +29,17 @@ The reference's models (need the internet, and pip packages):
   egoexo_omnivore    the same model as omnivore_video
   omnivore_image     Omnivore Swin-B, input type image; heads removed, 1024-d
                                                   (pip install timm einops)
+
+Weights: --weights pretrained downloads them (or finds them in the torch hub
+cache); --weights random builds the architecture with seeded random weights
+and randomised batch-norm statistics (so no residual branch is silent), for
+tests and benchmarks on machines without the internet; --checkpoint FILE
+loads a downloaded state dict (a pytorchvideo .pyth with "model_state", a
+plain state dict, or Omnivore's {"trunk", "heads"}) into the architecture.
+--source DIR takes the model code from a local checkout instead of pip or
+torch hub: DIR holds the pytorchvideo/ package, or Omnivore's hubconf.py.
+Compute nodes without the internet need no more than these.
+
 Offline (torchvision, already installed): r3d_18, mc3_18, r2plus1d_18, s3d,
 mvit_v1_b, mvit_v2_s (video); resnet18, resnet50, swin_t, vit_b_16 (image).
 Their weights are pretrained when the checkpoint is in the torch hub cache
@@ -39,6 +52,7 @@ Exit status: 0 on success, 2 on a usage error or a missing dependency
 """
 import argparse
 import dataclasses
+import hashlib
 import importlib
 import importlib.util
 import json
@@ -132,17 +146,75 @@ def _require(modules, pip_names):
     if missing:
         raise MissingDependency(
             f"needs the Python package(s) {', '.join(missing)}: "
-            f"pip install {' '.join(pip_names)} (and internet access for "
-            "the weights)")
+            f"pip install {' '.join(pip_names)}, or --source DIR with a "
+            "local checkout")
 
 
-def _hub_load(repo, model, **kwargs):
+@dataclasses.dataclass
+class Build:
+    """How the architecture is built: which weights, from which code."""
+    weights: str          # auto, pretrained, random or checkpoint
+    checkpoint: str = ""  # a state-dict file, for weights == checkpoint
+    source: str = ""      # a local checkout of the model code, or ""
+
+
+def _use_source(build):
+    """Makes a local checkout importable ahead of any installed copy."""
+    if build.source:
+        path = os.path.abspath(build.source)
+        if not os.path.isdir(path):
+            raise ValueError(f"--source {build.source}: not a folder")
+        if path not in sys.path:
+            sys.path.insert(0, path)
+        importlib.invalidate_caches()
+
+
+def _state_dict(checkpoint, key=None):
+    """The tensors of a checkpoint file: pytorchvideo's .pyth keep them
+    under "model_state", other trainers under "state_dict" or "model"."""
     try:
-        return torch.hub.load(repo, model, **kwargs)
-    except (OSError, ImportError) as e:  # URLError is an OSError
-        raise MissingDependency(
-            f"could not load {model} from torch hub '{repo}' ({e}); "
-            "this needs internet access (or a filled torch hub cache)") from e
+        ck = torch.load(checkpoint, map_location="cpu")
+    except (OSError, RuntimeError, EOFError) as e:
+        raise ValueError(f"--checkpoint {checkpoint}: cannot read it ({e})")
+    if key is not None:
+        if not isinstance(ck, dict) or key not in ck:
+            raise ValueError(f"--checkpoint {checkpoint}: no '{key}' entry")
+        return ck[key]
+    if isinstance(ck, dict):
+        for k in ("model_state", "state_dict", "model"):
+            if isinstance(ck.get(k), dict):
+                return ck[k]
+        return ck
+    raise ValueError(f"--checkpoint {checkpoint}: not a state dict")
+
+
+def _load_weights(model, state, checkpoint):
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(
+            f"--checkpoint {checkpoint} does not fit the architecture: "
+            f"{len(missing)} missing key(s) {missing[:3]}, "
+            f"{len(unexpected)} unexpected {unexpected[:3]}")
+
+
+def randomize_batch_norms(model, seed=0):
+    """Random weights alone leave pytorchvideo's residual branches silent
+    (each block's last batch norm starts at weight 0) and every running
+    statistic at mean 0 / variance 1; randomising them makes the exported
+    network compute something that tests can tell apart."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                n = m.num_features
+                if m.affine:
+                    m.weight.copy_(torch.rand(n, generator=g) + 0.5)
+                    m.bias.copy_((torch.rand(n, generator=g) - 0.5) * 0.2)
+                if m.track_running_stats:
+                    m.running_mean.copy_((torch.rand(n, generator=g) - 0.5)
+                                         * 0.2)
+                    m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
+    return model
 
 
 def _no_activation(head):
@@ -151,10 +223,34 @@ def _no_activation(head):
         head.activation = None
 
 
-def hub_slowfast(with_head):
+def _pytorchvideo(builder, build):
+    """Builds a pytorchvideo hub model from the importable package (no
+    torch hub download of the repository) with the weights asked for."""
+    _use_source(build)
     _require(["pytorchvideo"], ["pytorchvideo"])
-    model = _hub_load("facebookresearch/pytorchvideo", "slowfast_r101",
-                      pretrained=True)
+    hub = importlib.import_module("pytorchvideo.models.hub")
+    make = getattr(hub, builder, None)
+    if make is None:
+        make = getattr(importlib.import_module(
+            "pytorchvideo.models.hub.vision_transformers"), builder)
+    if build.weights != "pretrained":
+        torch.manual_seed(0)
+    try:
+        model = make(pretrained=build.weights == "pretrained")
+    except OSError as e:  # URLError is an OSError
+        raise MissingDependency(
+            f"could not download the {builder} weights ({e}): this needs "
+            "internet access; offline, pass --checkpoint FILE or --weights "
+            "random") from e
+    if build.weights == "checkpoint":
+        _load_weights(model, _state_dict(build.checkpoint), build.checkpoint)
+    elif build.weights == "random":
+        randomize_batch_norms(model)
+    return model
+
+
+def hub_slowfast(with_head, build):
+    model = _pytorchvideo("slowfast_r101", build)
     if with_head:
         _no_activation(model.blocks[6])
     else:
@@ -163,16 +259,9 @@ def hub_slowfast(with_head):
 
 
 def hub_mvit(pretrained_dataset):
-    def make(with_head):
-        _require(["pytorchvideo"], ["pytorchvideo"])
-        from pytorchvideo.models.hub import vision_transformers as vt
-        build = (vt.mvit_base_32x3 if pretrained_dataset == "k400"
-                 else vt.mvit_base_16)
-        try:
-            model = build(pretrained=True)
-        except OSError as e:
-            raise MissingDependency(f"could not download the MViT weights "
-                                    f"({e}): this needs internet access")
+    def make(with_head, build):
+        model = _pytorchvideo("mvit_base_32x3" if pretrained_dataset == "k400"
+                              else "mvit_base_16", build)
         if with_head:
             _no_activation(model.head)
         else:
@@ -181,10 +270,42 @@ def hub_mvit(pretrained_dataset):
     return make
 
 
+def _omnivore_repo(hub_name, build):
+    """Omnivore from its torch hub entry: a local checkout (--source, holds
+    hubconf.py) or GitHub through torch hub's cache."""
+    pretrained = build.weights == "pretrained"
+    if build.source:
+        if not os.path.isfile(os.path.join(build.source, "hubconf.py")):
+            raise ValueError(f"--source {build.source}: no hubconf.py (a "
+                             "checkout of the omnivore repository)")
+        return torch.hub.load(os.path.abspath(build.source), hub_name,
+                              source="local", pretrained=pretrained)
+    _require(["timm", "einops"], ["timm", "einops"])
+    try:
+        return torch.hub.load("facebookresearch/omnivore:main", hub_name,
+                              pretrained=pretrained, trust_repo=True,
+                              skip_validation=True)
+    except (OSError, ImportError) as e:  # URLError is an OSError
+        raise MissingDependency(
+            f"could not load {hub_name} from torch hub ({e}); this needs "
+            "internet access or a filled torch hub cache; offline, pass "
+            "--source DIR with a checkout of the omnivore repository") from e
+
+
 def hub_omnivore(hub_name, input_type):
-    def make(with_head):
-        _require(["timm", "einops"], ["timm", "einops"])
-        model = _hub_load("facebookresearch/omnivore:main", hub_name)
+    def make(with_head, build):
+        if build.weights != "pretrained":
+            torch.manual_seed(0)
+        model = _omnivore_repo(hub_name, build)
+        if build.weights == "checkpoint":
+            _load_weights(model.trunk, _state_dict(build.checkpoint, "trunk"),
+                          build.checkpoint)
+            if with_head:
+                _load_weights(model.heads,
+                              _state_dict(build.checkpoint, "heads"),
+                              build.checkpoint)
+        elif build.weights == "random":
+            randomize_batch_norms(model)
         if not with_head:
             model.heads.image = nn.Identity()
             model.heads.video = nn.Identity()
@@ -275,12 +396,13 @@ def _cached_checkpoint(weights):
                         os.path.basename(weights.url))
 
 
-def torchvision_model(name, with_head, mode):
-    """(module, Spec, weights description, note) for a torchvision arch."""
+def torchvision_model(name, with_head, build):
+    """(module, Spec, weights word, note) for a torchvision arch."""
     arch = TORCHVISION[name]
     module = importlib.import_module(arch.module)
     weights = getattr(module, arch.weights).DEFAULT
     cached = _cached_checkpoint(weights)
+    mode = build.weights
     if mode == "auto":
         mode = "pretrained" if os.path.exists(cached) else "random"
     if mode == "pretrained":
@@ -291,6 +413,10 @@ def torchvision_model(name, with_head, mode):
                 f"could not download {weights} ({e}); put {cached} there or "
                 "pass --weights random") from e
         note = f"pretrained ({weights})"
+    elif mode == "checkpoint":
+        model = getattr(module, name)(weights=None)
+        _load_weights(model, _state_dict(build.checkpoint), build.checkpoint)
+        note = f"checkpoint {build.checkpoint}"
     else:
         torch.manual_seed(0)
         model = getattr(module, name)(weights=None)
@@ -423,18 +549,58 @@ def _atomic_write(path, write):
     os.replace(tmp, path)
 
 
-def export(name, args):
-    """Exports one model; returns the lines to print."""
-    with_head = args.with_head
+def _sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def build_for(args):
+    """The weights the command line asks for, as a Build."""
+    if args.checkpoint:
+        if not os.path.isfile(args.checkpoint):
+            raise ValueError(f"--checkpoint {args.checkpoint}: no such file")
+        return Build("checkpoint", args.checkpoint, args.source or "")
+    return Build(args.weights, source=args.source or "")
+
+
+def build_model(name, with_head, build):
+    """(nn.Module in eval mode, Spec, weights word, note, source) for one
+    NAME: the module the export traces or scripts, and that tests run in
+    Python to compare with the library."""
     if name in HUB:
         make, spec = HUB[name]
         spec = dataclasses.replace(spec)
-        model = make(with_head)
-        weights, note, source = "pretrained", "pretrained (torch hub)", "hub"
+        if build.weights == "auto":  # no offline default for these
+            build = dataclasses.replace(build, weights="pretrained")
+        model = make(with_head, build)
+        source = "local checkout" if build.source else "hub"
+        weights = build.weights
+        note = {"pretrained": "pretrained (downloaded or torch hub cache)",
+                "random": "RANDOM (--weights random; batch norms "
+                          "randomised)",
+                "checkpoint": f"checkpoint {build.checkpoint}"}[weights]
     else:
-        model, spec, weights, note = torchvision_model(name, with_head,
-                                                       args.weights)
+        model, spec, weights, note = torchvision_model(name, with_head, build)
         source = "torchvision"
+    return model.eval(), spec, weights, note, source
+
+
+def fresh(x):
+    """A copy of the example input for one call. Models may write into
+    their input: pytorchvideo's fusion (MultiPathWayWithFuse, inplace)
+    replaces the slow tensor in the list it is given, so reusing one list
+    feeds the next call the fused tensor."""
+    return [t.clone() for t in x] if isinstance(x, list) else x.clone()
+
+
+def export(name, args):
+    """Exports one model; returns the lines to print."""
+    with_head = args.with_head
+    build = build_for(args)
+    model, spec, weights, note, source = build_model(name, with_head, build)
     for key in ("frame_window", "stride", "side_size", "crop_size"):
         if getattr(args, key) is not None:
             setattr(spec, key, getattr(args, key))
@@ -442,10 +608,10 @@ def export(name, args):
         raise ValueError("image models take --frame-window 1")
 
     x = example_input(spec)
-    script, how = to_torchscript(model, x)
+    script, how = to_torchscript(model, fresh(x))
     with torch.no_grad():
-        want = model.eval()(x)
-        got = script(x)
+        want = model(fresh(x))
+        got = script(fresh(x))
     if not isinstance(got, torch.Tensor) or got.dim() < 2:
         raise RuntimeError(f"{name}: the model returns {type(got).__name__}, "
                            "not one [B, ...] tensor")
@@ -460,6 +626,9 @@ def export(name, args):
         "name": name, "arch": spec.arch,
         "source": f"{source} (torch {torch.__version__})",
         "weights": weights, "head": with_head, "torchscript": how,
+        **({"checkpoint": os.path.basename(build.checkpoint),
+            "checkpoint_sha256": _sha256(build.checkpoint)}
+           if weights == "checkpoint" else {}),
         "output": "logits" if with_head else "features",
         "feature_shape": list(got.shape[1:]),
         "feature_dim": int(got[0].numel()),
@@ -510,8 +679,16 @@ def parse_args(argv):
                         "inference) and write NAME_head.labels.txt")
     p.add_argument("--weights", choices=["auto", "pretrained", "random"],
                    default="auto",
-                   help="torchvision archs: auto = pretrained if cached, "
-                        "else random (default)")
+                   help="auto (default): the reference's models pretrained, "
+                        "torchvision archs pretrained if cached else random; "
+                        "random: seeded random weights, no download")
+    p.add_argument("--checkpoint", metavar="FILE",
+                   help="load the weights from this state-dict file "
+                        "(one NAME only)")
+    p.add_argument("--source", metavar="DIR",
+                   help="take the model code from a local checkout of "
+                        "pytorchvideo (DIR/pytorchvideo) or omnivore "
+                        "(DIR/hubconf.py) instead of pip / torch hub")
     p.add_argument("--frame-window", type=int)
     p.add_argument("--stride", type=int)
     p.add_argument("--side-size", type=int)
@@ -538,12 +715,19 @@ def main(argv):
               f"known: {', '.join(list(HUB) + list(TORCHVISION))}",
               file=sys.stderr)
         return 2
+    if args.checkpoint and (len(args.names) != 1 or args.weights == "random"):
+        print("export_models.py: --checkpoint takes exactly one NAME and "
+              "no --weights random", file=sys.stderr)
+        return 2
     status = 0
     for name in args.names:
         try:
             for line in export(name, args):
                 print(line)
         except MissingDependency as e:
+            print(f"export_models.py: {name}: {e}", file=sys.stderr)
+            status = 2
+        except ValueError as e:  # a bad --checkpoint, --source or size
             print(f"export_models.py: {name}: {e}", file=sys.stderr)
             status = 2
         except Exception as e:  # noqa: BLE001 - report, go on with others

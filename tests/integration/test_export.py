@@ -2,6 +2,7 @@
 files whose features, run through the CLI with the config the tool writes,
 have the documented dimension and equal the same model run in Python on
 the reference's transform; the online path says what to pip install."""
+import hashlib
 import importlib.machinery
 import importlib.util
 import json
@@ -9,15 +10,15 @@ import os
 import subprocess
 import sys
 import types
-from typing import List
 
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 import reference_pipeline as ref
 from conftest import SOURCE, make_clip, run_cli
+from export_standins import (StandInMViT, StandInOmnivore, StandInSlowFast,
+                             StandInStems)
 
 TOOL = os.path.join(SOURCE, "tools", "export_models.py")
 VIDEO_NORM = dict(mean=[0.43216, 0.394666, 0.37645],
@@ -155,100 +156,6 @@ def test_real_models_say_what_is_missing(tmp_path):
     assert not list(tmp_path.iterdir())  # nothing half-written
 
 
-# ---- The online path, with stand-ins for torch hub and pytorchvideo --------
-
-
-class StandInPathways(nn.Module):
-    """SlowFast's blocks 0-5: [slow, fast] -> pooled pathways, concatenated:
-    [B, 8, 1, 2, 2]."""
-
-    def __init__(self):
-        super().__init__()
-        self.shrink = nn.AdaptiveAvgPool3d((4, 8, 8))  # keeps it cheap
-        self.slow = nn.Conv3d(3, 4, 3, padding=1)
-        self.fast = nn.Conv3d(3, 4, 3, padding=1)
-        self.pool = nn.AdaptiveAvgPool3d((1, 2, 2))
-
-    def forward(self, x: List[torch.Tensor]) -> torch.Tensor:
-        return torch.cat([self.pool(self.slow(self.shrink(x[0]))),
-                          self.pool(self.fast(self.shrink(x[1])))], 1)
-
-
-class StandInHead(nn.Module):
-    """pytorchvideo's ResNetBasicHead: proj over channels, activation,
-    pool, flatten."""
-
-    def __init__(self, channels, classes):
-        super().__init__()
-        self.proj = nn.Linear(channels, classes)
-        self.activation = nn.Softmax(dim=1)
-
-    def forward(self, x):
-        x = self.proj(x.permute(0, 2, 3, 4, 1)).permute(0, 4, 1, 2, 3)
-        if self.activation is not None:
-            x = self.activation(x)
-        return x.flatten(2).mean(2)
-
-
-class StandInSlowFast(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.blocks = nn.ModuleList([StandInPathways()] +
-                                    [nn.Identity() for _ in range(5)] +
-                                    [StandInHead(8, 400)])
-
-    def forward(self, x):
-        for block in self.blocks:
-            x = block(x)
-        return x
-
-
-class StandInMViT(nn.Module):
-    """Tokens [B, 5, 4] (a class token and 4 patches), then a head on the
-    class token; 2-D input for the ImageNet variant."""
-
-    def __init__(self, classes, image):
-        super().__init__()
-        self.image = image
-        self.shrink = (nn.AdaptiveAvgPool2d((8, 8)) if image
-                       else nn.AdaptiveAvgPool3d((4, 8, 8)))
-        self.conv = (nn.Conv2d(3, 4, 3, padding=1) if image
-                     else nn.Conv3d(3, 4, 3, padding=1))
-        self.head = StandInTokenHead(classes)
-
-    def forward(self, x):
-        assert x.dim() == (4 if self.image else 5)
-        y = torch.relu(self.conv(self.shrink(x))).flatten(2)  # [B, 4, N]
-        tokens = torch.stack([y[:, :, i::4].mean(2) for i in range(4)], 1)
-        x = torch.cat([tokens.mean(1, keepdim=True), tokens], 1)
-        return self.head(x) if self.head is not None else x
-
-
-class StandInTokenHead(nn.Module):
-    def __init__(self, classes):
-        super().__init__()
-        self.proj = nn.Linear(4, classes)
-        self.activation = nn.Softmax(dim=1)
-
-    def forward(self, x):
-        x = self.proj(x[:, 0])
-        return self.activation(x) if self.activation is not None else x
-
-
-class StandInOmnivore(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.trunk = nn.Sequential(nn.AdaptiveAvgPool3d((1, 4, 4)),
-                                   nn.Conv3d(3, 6, 1), nn.AdaptiveAvgPool3d(1),
-                                   nn.Flatten())
-        self.heads = nn.ModuleDict({"image": nn.Linear(6, 1000),
-                                    "video": nn.Linear(6, 400),
-                                    "rgbd": nn.Linear(6, 19)})
-
-    def forward(self, images, input_type: str):
-        return self.heads[input_type](self.trunk(images))
-
-
 def _module(name, **attrs):
     m = types.ModuleType(name)
     m.__spec__ = importlib.machinery.ModuleSpec(name, None)
@@ -256,20 +163,40 @@ def _module(name, **attrs):
     return m
 
 
+def load_tool():
+    spec = importlib.util.spec_from_file_location("export_models", TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture
 def tool(monkeypatch):
     """export_models.py imported here, with torch hub, pytorchvideo, timm
-    and einops replaced by stand-ins (seeded)."""
+    and einops replaced by stand-ins (seeded). tool.calls records each
+    builder called and whether it was asked for pretrained weights."""
     torch.manual_seed(0)
-    hub = {"slowfast_r101": StandInSlowFast,
-           "omnivore_swinL_imagenet21k": StandInOmnivore,
+    calls = []
+
+    def builder(name, make):
+        def build(pretrained, **kw):
+            calls.append((name, pretrained))
+            return make()
+        return build
+
+    hub = {"omnivore_swinL_imagenet21k": StandInOmnivore,
            "omnivore_swinB": StandInOmnivore}
     monkeypatch.setattr(torch.hub, "load",
-                        lambda repo, model, **kw: hub[model]())
+                        lambda repo, model, pretrained=True, **kw:
+                        builder(model, hub[model])(pretrained))
     vt = _module("pytorchvideo.models.hub.vision_transformers",
-                 mvit_base_32x3=lambda pretrained: StandInMViT(400, False),
-                 mvit_base_16=lambda pretrained: StandInMViT(1000, True))
-    hub_pkg = _module("pytorchvideo.models.hub", vision_transformers=vt)
+                 mvit_base_32x3=builder("mvit_base_32x3",
+                                        lambda: StandInMViT(400, False)),
+                 mvit_base_16=builder("mvit_base_16",
+                                      lambda: StandInMViT(1000, True)))
+    hub_pkg = _module("pytorchvideo.models.hub", vision_transformers=vt,
+                      slowfast_r101=builder("slowfast_r101",
+                                            StandInSlowFast))
     models_pkg = _module("pytorchvideo.models", hub=hub_pkg)
     for name, m in [("pytorchvideo", _module("pytorchvideo",
                                              models=models_pkg)),
@@ -278,9 +205,8 @@ def tool(monkeypatch):
                     ("pytorchvideo.models.hub.vision_transformers", vt),
                     ("timm", _module("timm")), ("einops", _module("einops"))]:
         monkeypatch.setitem(sys.modules, name, m)
-    spec = importlib.util.spec_from_file_location("export_models", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_tool()
+    module.calls = calls
     return module
 
 
@@ -297,6 +223,8 @@ def test_reference_models_get_the_reference_feature_layers(tmp_path, tool,
     classes = {"slowfast_r101_8x8": 400, "mvit_k400": 400,
                "mvit_imagenet": 1000, "omnivore_video": 400,
                "omnivore_image": 1000}
+    # --weights auto asks the reference's models for their real weights.
+    assert len(tool.calls) == 10 and all(p for _, p in tool.calls)
     for name in names:
         meta = metadata(tmp_path / f"{name}.pt")
         assert meta["feature_shape"] == dims[name], name
@@ -338,6 +266,191 @@ def test_traced_slowfast_runs_in_the_library(tmp_path, tool, clip_dir):
                         std=[0.225] * 3)
     assert got.shape == (2, 8)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
+
+
+def test_random_weights_download_nothing(tmp_path, tool, capsys):
+    """Offline compute nodes: --weights random builds every reference model
+    without asking any builder for pretrained weights."""
+    names = ["slowfast_r101_8x8", "mvit_k400", "mvit_imagenet",
+             "omnivore_video", "omnivore_image"]
+    assert tool.main(["--out", str(tmp_path), "--weights", "random",
+                      *names]) == 0
+    assert sorted(n for n, _ in tool.calls) == sorted(
+        ["slowfast_r101", "mvit_base_32x3", "mvit_base_16",
+         "omnivore_swinL_imagenet21k", "omnivore_swinB"])
+    assert not any(p for _, p in tool.calls)
+    printed = capsys.readouterr().out
+    for name in names:
+        assert metadata(tmp_path / f"{name}.pt")["weights"] == "random"
+        assert "weights: RANDOM" in next(
+            x for x in printed.splitlines()
+            if x.startswith(f"wrote {tmp_path / name}.pt"))
+
+
+def test_random_batch_norms_are_not_silent(tool):
+    stems = StandInStems()
+    assert float(stems.slow_bn.weight.abs().sum()) == 0  # zero-initialised
+    tool.randomize_batch_norms(stems)
+    bn = stems.slow_bn
+    for t, lo, hi in [(bn.weight, 0.5, 1.5), (bn.bias, -0.1, 0.1),
+                      (bn.running_mean, -0.1, 0.1),
+                      (bn.running_var, 0.5, 1.5)]:
+        assert lo <= float(t.min()) and float(t.max()) <= hi
+        assert float(t.std()) > 0
+    # Seeded: the same seed gives the same statistics.
+    other = tool.randomize_batch_norms(StandInStems())
+    assert torch.equal(other.slow_bn.running_var, bn.running_var)
+
+
+def test_checkpoint_weights(tmp_path, tool, capsys):
+    """--checkpoint FILE: a pytorchvideo .pyth ({"model_state": ...}) or
+    Omnivore's {"trunk", "heads"} loaded into the architecture; the export
+    equals that module, and says which file (and its sha256) it came
+    from. A checkpoint of another network is refused, nothing written."""
+    torch.manual_seed(7)
+    src = tool.randomize_batch_norms(StandInSlowFast(), seed=3).eval()
+    ck = tmp_path / "SLOWFAST_8x8_R101.pyth"
+    torch.save({"model_state": src.state_dict(), "epoch": 196}, ck)
+    out = tmp_path / "m"
+    assert tool.main(["--out", str(out), "--checkpoint", str(ck),
+                      "slowfast_r101_8x8"]) == 0
+    assert tool.calls == [("slowfast_r101", False)]
+    meta = metadata(out / "slowfast_r101_8x8.pt")
+    assert meta["weights"] == "checkpoint"
+    assert meta["checkpoint"] == ck.name
+    assert meta["checkpoint_sha256"] == hashlib.sha256(
+        ck.read_bytes()).hexdigest()
+    assert f"weights: checkpoint {ck}" in capsys.readouterr().out
+    src.blocks[6] = tool.PooledPathwayMean()
+    torch.manual_seed(8)
+    x = torch.randn(1, 3, 32, 24, 24)
+    with torch.no_grad():
+        got = torch.jit.load(str(out / "slowfast_r101_8x8.pt"))(
+            [x[:, :, ::4].clone(), x.clone()])
+        want = src([x[:, :, ::4].clone(), x.clone()])
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=0, atol=1e-6)
+
+    om = StandInOmnivore()
+    ck_om = tmp_path / "swinB.torch"
+    torch.save({"trunk": om.trunk.state_dict(),
+                "heads": om.heads.state_dict()}, ck_om)
+    assert tool.main(["--out", str(out), "--checkpoint", str(ck_om),
+                      "--with-head", "omnivore_image"]) == 0
+    with torch.no_grad():
+        y = torch.randn(2, 3, 1, 16, 16)
+        got = torch.jit.load(str(out / "omnivore_image_head.pt"))(y)
+        np.testing.assert_allclose(got.numpy(), om(y, "image").numpy(),
+                                   rtol=0, atol=1e-6)
+
+    bad = tmp_path / "mvit.pyth"
+    torch.save({"model_state": StandInMViT(400, False).state_dict()}, bad)
+    capsys.readouterr()
+    assert tool.main(["--out", str(tmp_path / "bad"), "--checkpoint",
+                      str(bad), "slowfast_r101_8x8"]) == 2
+    err = capsys.readouterr().err
+    assert "does not fit the architecture" in err and str(bad) in err
+    assert not (tmp_path / "bad").exists() or not list(
+        (tmp_path / "bad").iterdir())
+    assert tool.main(["--out", str(out), "--checkpoint", str(ck),
+                      "slowfast_r101_8x8", "mvit_k400"]) == 2
+    assert tool.main(["--out", str(out), "--checkpoint",
+                      str(tmp_path / "missing.pyth"),
+                      "slowfast_r101_8x8"]) == 2
+
+
+STANDINS = os.path.dirname(os.path.abspath(__file__))
+PYTORCHVIDEO_HUB = f"""# A stand-in checkout of pytorchvideo's hub builders, for --source.
+import sys
+sys.path.insert(0, {STANDINS!r})
+from export_standins import StandInSlowFast, StandInMViT
+
+
+def _offline(pretrained):
+    if pretrained:
+        raise OSError("no network in this test")
+
+
+def slowfast_r101(pretrained=False, **kwargs):
+    _offline(pretrained)
+    return StandInSlowFast()
+
+
+def mvit_base_32x3(pretrained=False, **kwargs):
+    _offline(pretrained)
+    return StandInMViT(400, False)
+"""
+OMNIVORE_HUBCONF = f"""# A stand-in checkout of omnivore's torch hub entries, for --source.
+import sys
+sys.path.insert(0, {STANDINS!r})
+from export_standins import StandInOmnivore
+
+dependencies = ["torch"]
+
+
+def omnivore_swinB(pretrained=True, **kwargs):
+    if pretrained:
+        raise OSError("no network in this test")
+    return StandInOmnivore()
+"""
+
+
+def test_local_checkouts(tmp_path, clip_dir):
+    """--source DIR: the model code comes from a checkout on disk (no pip
+    package, no torch hub download), in a fresh interpreter."""
+    pv = tmp_path / "pytorchvideo-src"
+    (pv / "pytorchvideo" / "models" / "hub").mkdir(parents=True)
+    for d in ("pytorchvideo", "pytorchvideo/models"):
+        (pv / d / "__init__.py").write_text("")
+    (pv / "pytorchvideo/models/hub/__init__.py").write_text(PYTORCHVIDEO_HUB)
+    om = tmp_path / "omnivore-src"
+    om.mkdir()
+    (om / "hubconf.py").write_text(OMNIVORE_HUBCONF)
+    out = tmp_path / "m"
+    p = export(out, "--source", str(pv), "--weights", "random",
+               "slowfast_r101_8x8", "mvit_k400")
+    assert "weights: RANDOM" in p.stdout
+    p = export(out, "--source", str(om), "--weights", "random",
+               "omnivore_image")
+    for name in ("slowfast_r101_8x8", "mvit_k400", "omnivore_image"):
+        meta = metadata(out / f"{name}.pt")
+        assert meta["weights"] == "random"
+        assert meta["source"].startswith("local checkout"), meta["source"]
+    # Without --weights random the stand-in would download: a clear exit 2.
+    p = export(tmp_path / "n", "--source", str(pv), "slowfast_r101_8x8",
+               check=2)
+    assert "--checkpoint FILE or --weights random" in p.stderr
+    p = export(tmp_path / "n", "--source", str(tmp_path / "nowhere"),
+               "--weights", "random", "omnivore_image", check=2)
+    assert "no hubconf.py" in p.stderr
+
+
+def test_real_architectures_equal_python(tmp_path, clip_dir):
+    """The real SlowFast R101 8x8 and MViT-B 32x3 (random weights, batch
+    norms randomised), exported and run through the CLI with the
+    repository's configs, equal the same nn.Module run in Python on the
+    reference's transform. Needs pytorchvideo, which Debian does not
+    package: skipped where it cannot be imported."""
+    if importlib.util.find_spec("pytorchvideo") is None:
+        pytest.skip("pytorchvideo is not installed (not a Debian package; "
+                    "pip install pytorchvideo runs this test)")
+    tool = load_tool()
+    for name, kind, side, crop, dim in [
+            ("slowfast_r101_8x8", "slowfast", 256, 256, (2304,)),
+            ("mvit_k400", "video", 256, 224, (785, 768))]:
+        export(tmp_path / "m", "--weights", "random", name)
+        model_file = tmp_path / "m" / f"{name}.pt"
+        module = tool.build_model(name, False, tool.Build("random"))[0]
+        out = tmp_path / f"f_{name}"
+        run_cli("extract", "--config-dir", os.path.join(SOURCE, "configs"),
+                "--config-name", name, f"io.video_dir_path={clip_dir}",
+                f"io.out_path={out}", f"model_config.model_path={model_file}",
+                "inference_config.device=cpu", "--quiet", check=0)
+        got = torch.load(out / "clip.pt").numpy()
+        assert got.shape == (2, *dim), name
+        want = ref.features(module, str(clip_dir / "clip.mp4"), kind, 32, 16,
+                            side, crop, 4, 30, mean=[0.45] * 3,
+                            std=[0.225] * 3)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
 
 
 def test_usage(tmp_path):

@@ -109,7 +109,10 @@ def features(model_path, video, kind, window, stride, side, crop, alpha, fps,
     frames = sample_frames(video, fps)
     if stereo:  # keep the left half of each frame
         frames = frames[:, :, : frames.shape[2] // 2]
-    model = torch.jit.load(model_path).eval()
+    # A path, or the nn.Module itself (the export tests run the Python
+    # module the TorchScript file was made from).
+    model = (model_path.eval() if isinstance(model_path, torch.nn.Module)
+             else torch.jit.load(model_path).eval())
     rows = []
     with torch.no_grad():
         for s in window_starts(len(frames), window, stride):
