@@ -52,13 +52,18 @@ static int bench_threads(void) {
 static int bench_decode(const ef_settings *s, const char *video, counts *c,
                         double *seconds) {
   video_windows *vw = NULL;
-  int rc = video_windows_create(s, bench_threads(), &vw);
-  if (rc != EF_OK)
+  /* Windows recycled as in a run (each is freed as soon as it is counted). */
+  buffer_pool *pool = buffer_pool_create(2);
+  int rc = video_windows_create(s, bench_threads(), pool, &vw);
+  if (rc != EF_OK) {
+    buffer_pool_free(pool);
     return rc;
+  }
   double t0 = now_seconds();
   rc = video_windows_run(vw, 0, video, 0, count_items, c);
   *seconds = now_seconds() - t0;
   video_windows_free(vw);
+  buffer_pool_free(pool);
   return rc;
 }
 

@@ -342,7 +342,11 @@ int pipeline_run(ef_model *m, const ef_settings *s,
   rs.n = n;
   rs.decode_threads = params ? params->decode_threads : 0;
   atomic_init(&rs.next_video, 0);
-  if (queue_init(&rs.q, cap, n_workers) != 0) {
+  /* Windows in flight: the queue's, a batch, one being built per worker. */
+  rs.pool = buffer_pool_create(cap + (size_t)s->batch_size + (size_t)n_workers);
+  if (!rs.pool || queue_init(&rs.q, cap, n_workers) != 0) {
+    buffer_pool_free(rs.pool);
+    rs.pool = NULL;
     rc = ef_error_set(EF_ENOMEM, "could not create the window queue");
     goto done;
   }
@@ -377,6 +381,7 @@ stop:
     item_free(st.batch[i]);
   st.batch_n = 0;
   queue_destroy(&rs.q);
+  buffer_pool_free(rs.pool); /* every window item is freed by now */
   pthread_mutex_destroy(&rs.busy_lock);
   times->seconds[EF_TIME_DECODE] += rs.decode_busy;
   if (rc == EF_OK) {

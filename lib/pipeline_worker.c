@@ -80,7 +80,7 @@ static int source_create(const run_shared *rs, source *src) {
   memset(src, 0, sizeof *src);
   if (rs->s->include_audio)
     return audio_windows_create(rs->s, &src->audio);
-  return video_windows_create(rs->s, rs->decode_threads, &src->video);
+  return video_windows_create(rs->s, rs->decode_threads, rs->pool, &src->video);
 }
 
 static int source_run(source *src, size_t v, const pipeline_video *pv,

@@ -17,6 +17,7 @@ typedef struct {
   size_t n;
   int decode_threads;
   queue q;
+  buffer_pool *pool; /* window buffers, shared by the workers */
   atomic_size_t next_video;
   pthread_mutex_t busy_lock;
   double decode_busy; /* summed over workers */

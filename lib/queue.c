@@ -16,7 +16,10 @@ double now_seconds(void) {
 void item_free(item *it) {
   if (!it)
     return;
-  free(it->data);
+  size_t floats = 1;
+  for (int d = 0; d < it->ndim; d++)
+    floats *= (size_t)it->shape[d];
+  buffer_pool_put(it->pool, it->data, floats);
   free(it->error);
   free(it);
 }

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buffer_pool.h"
+
 typedef enum {
   ITEM_START,  /* a video opened; value = expected windows (-1 unknown) */
   ITEM_WINDOW, /* one window's model input */
@@ -25,9 +27,10 @@ typedef struct item {
   int64_t window;    /* ITEM_WINDOW: index within the video */
   double start, end; /* ITEM_WINDOW: the window's time range, seconds */
   int64_t value;
-  int64_t frames;   /* ITEM_END: frames at the run's fps */
-  float *data;      /* ITEM_WINDOW: the model input of one window */
-  int64_t shape[4]; /* its shape: [3][T][H][W] video, [S] audio... */
+  int64_t frames;    /* ITEM_END: frames at the run's fps */
+  float *data;       /* ITEM_WINDOW: the model input of one window */
+  buffer_pool *pool; /* where data goes back to (NULL: free it) */
+  int64_t shape[4];  /* its shape: [3][T][H][W] video, [S] audio... */
   int ndim;
   char *error; /* ITEM_FAILED, ITEM_SKIPPED: why */
   struct item *next;

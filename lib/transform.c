@@ -10,8 +10,15 @@
  *  - bicubic: the same float32 scale and double source coordinate, not
  *    clamped, four taps at floor(src) - 1 .. + 2 clamped to the image, and
  *    Keys' cubic convolution (A = -0.75) weights rounded to float32.
- * Both sum rows first, then columns, as torch's kernels do. Only the output
- * pixels inside the crop are computed.
+ * Both sum along x first, then along y, as torch's kernels do. Only the
+ * output pixels inside the crop are computed.
+ *
+ * The x pass of a source row depends only on that row, so it is computed
+ * once per row into a small cache and shared by every output row whose y
+ * taps include it (an upscale reuses each row about twice). The y pass then
+ * runs over contiguous planar rows. The operations and their order per
+ * output value are the same as evaluating each pixel on its own, so the
+ * result is bit-identical to the direct formula.
  */
 #include "transform.h"
 
@@ -35,6 +42,12 @@ struct transform {
   transform_spec spec;
   int in_w, in_h; /* size the cached taps were built for (0 = none) */
   axis_taps x, y;
+  int *xoff; /* byte offsets of the x taps in an RGB24 row: 3 * idx */
+  /* The x pass of the last source rows: slot r % y.n holds row
+   * row_of[slot] as [3][crop] floats. The rows one output row needs are
+   * consecutive (clamping only repeats one), so they never share a slot. */
+  float *rows;
+  int row_of[MAX_TAPS];
 };
 
 void transform_scaled_size(int w, int h, int side, int *out_w, int *out_h) {
@@ -154,12 +167,20 @@ int transform_create(const transform_spec *spec, transform **out) {
   return EF_OK;
 }
 
+static void prepared_free(transform *t) {
+  taps_free(&t->x);
+  taps_free(&t->y);
+  free(t->xoff);
+  free(t->rows);
+  t->xoff = NULL;
+  t->rows = NULL;
+  t->in_w = t->in_h = 0;
+}
+
 static int transform_prepare(transform *t, int w, int h) {
   if (t->in_w == w && t->in_h == h)
     return EF_OK;
-  taps_free(&t->x);
-  taps_free(&t->y);
-  t->in_w = t->in_h = 0;
+  prepared_free(t);
   int crop = t->spec.crop_size, sw, sh;
   transform_scaled_size(w, h, t->spec.side_size, &sw, &sh);
   if (sw < crop || sh < crop)
@@ -174,28 +195,93 @@ static int transform_prepare(transform *t, int w, int h) {
     taps_free(&t->x);
     return rc;
   }
+  size_t ntaps = (size_t)crop * (size_t)t->x.n;
+  t->xoff = malloc(sizeof(int) * ntaps);
+  t->rows = malloc(sizeof(float) * 3 * (size_t)crop * (size_t)t->y.n);
+  if (!t->xoff || !t->rows) {
+    prepared_free(t);
+    return ef_error_set(EF_ENOMEM, "out of memory building resize taps");
+  }
+  for (size_t i = 0; i < ntaps; i++)
+    t->xoff[i] = 3 * t->x.idx[i];
+  for (int j = 0; j < MAX_TAPS; j++)
+    t->row_of[j] = -1;
   t->in_w = w;
   t->in_h = h;
   return EF_OK;
 }
 
-/* One output pixel's channel c: each tap row interpolated along x, then
- * the rows combined along y, in torch's order. */
-static float sample(const axis_taps *x, const axis_taps *y, int ox, int oy,
-                    const uint8_t *rgb, int linesize, int c) {
-  const int *xi = x->idx + (size_t)ox * (size_t)x->n;
-  const float *xw = x->w + (size_t)ox * (size_t)x->n;
-  const int *yi = y->idx + (size_t)oy * (size_t)y->n;
-  const float *yw = y->w + (size_t)oy * (size_t)y->n;
-  float out = 0;
-  for (int j = 0; j < y->n; j++) {
-    const uint8_t *row = rgb + (size_t)yi[j] * (size_t)linesize + c;
-    float r = (float)row[3 * xi[0]] * xw[0];
-    for (int i = 1; i < x->n; i++)
-      r += (float)row[3 * xi[i]] * xw[i];
-    out = j == 0 ? r * yw[0] : out + r * yw[j];
+/* The x pass of one source row: out[c * crop + ox] for the crop columns. */
+static void x_pass(const transform *t, const uint8_t *row, float *out) {
+  const int crop = t->spec.crop_size, n = t->x.n;
+  const int *off = t->xoff;
+  const float *w = t->x.w;
+  if (n == 2) {
+    for (int ox = 0; ox < crop; ox++) {
+      const uint8_t *p0 = row + off[2 * ox], *p1 = row + off[2 * ox + 1];
+      const float w0 = w[2 * ox], w1 = w[2 * ox + 1];
+      for (int c = 0; c < 3; c++)
+        out[c * crop + ox] = (float)p0[c] * w0 + (float)p1[c] * w1;
+    }
+    return;
   }
-  return out;
+  for (int ox = 0; ox < crop; ox++) {
+    const int *o = off + (size_t)ox * (size_t)n;
+    const float *wx = w + (size_t)ox * (size_t)n;
+    for (int c = 0; c < 3; c++) {
+      float r = (float)row[o[0] + c] * wx[0];
+      for (int i = 1; i < n; i++)
+        r += (float)row[o[i] + c] * wx[i];
+      out[c * crop + ox] = r;
+    }
+  }
+}
+
+/* Four floats at once (SSE, NEON, or scalar code where there is neither):
+ * IEEE arithmetic lane by lane, so the same results as one at a time. */
+typedef float v4f __attribute__((vector_size(16)));
+
+static v4f load4(const float *p) {
+  v4f v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/* One output row of one channel: the y taps' rows combined in torch's
+ * order, then normalised, (v / 255 - mean) / std. */
+static void y_pass(const float *const *h, const float *yw, int n, int crop,
+                   float mean, float std, float *out) {
+  const v4f m = {mean, mean, mean, mean}, sd = {std, std, std, std};
+  const v4f k255 = {255.0f, 255.0f, 255.0f, 255.0f};
+  v4f w[MAX_TAPS];
+  for (int j = 0; j < n; j++)
+    w[j] = (v4f){yw[j], yw[j], yw[j], yw[j]};
+  int ox = 0;
+  for (; ox + 4 <= crop; ox += 4) {
+    v4f v = load4(h[0] + ox) * w[0];
+    for (int j = 1; j < n; j++)
+      v = v + load4(h[j] + ox) * w[j];
+    v = (v / k255 - m) / sd;
+    memcpy(out + ox, &v, sizeof v);
+  }
+  for (; ox < crop; ox++) {
+    float v = h[0][ox] * yw[0];
+    for (int j = 1; j < n; j++)
+      v = v + h[j][ox] * yw[j];
+    out[ox] = (v / 255.0f - mean) / std;
+  }
+}
+
+/* The cached x pass of source row r, computing it on a miss. */
+static const float *x_row(transform *t, const uint8_t *rgb, int linesize,
+                          int r) {
+  const int slot = r % t->y.n;
+  float *dst = t->rows + (size_t)slot * 3 * (size_t)t->spec.crop_size;
+  if (t->row_of[slot] != r) {
+    x_pass(t, rgb + (size_t)r * (size_t)linesize, dst);
+    t->row_of[slot] = r;
+  }
+  return dst;
 }
 
 int transform_frame(transform *t, const uint8_t *rgb, int linesize, int width,
@@ -207,16 +293,24 @@ int transform_frame(transform *t, const uint8_t *rgb, int linesize, int width,
   int rc = transform_prepare(t, width, height);
   if (rc != EF_OK)
     return rc;
-  const int crop = t->spec.crop_size;
+  for (int j = 0; j < MAX_TAPS; j++) /* a new frame: nothing cached */
+    t->row_of[j] = -1;
+  const int crop = t->spec.crop_size, n = t->y.n;
   const size_t plane = (size_t)crop * (size_t)crop;
-  const float *mean = t->spec.mean, *std = t->spec.std;
+  const float *h[MAX_TAPS];
   for (int oy = 0; oy < crop; oy++) {
-    float *o = out + (size_t)oy * (size_t)crop;
-    for (int ox = 0; ox < crop; ox++)
-      for (int c = 0; c < 3; c++) {
-        float v = sample(&t->x, &t->y, ox, oy, rgb, linesize, c);
-        o[(size_t)c * plane + (size_t)ox] = (v / 255.0f - mean[c]) / std[c];
-      }
+    const int *yi = t->y.idx + (size_t)oy * (size_t)n;
+    const float *yw = t->y.w + (size_t)oy * (size_t)n;
+    for (int j = 0; j < n; j++)
+      h[j] = x_row(t, rgb, linesize, yi[j]);
+    for (int c = 0; c < 3; c++) {
+      const size_t base = (size_t)c * (size_t)crop;
+      const float *hc[MAX_TAPS];
+      for (int j = 0; j < n; j++)
+        hc[j] = h[j] + base;
+      y_pass(hc, yw, n, crop, t->spec.mean[c], t->spec.std[c],
+             out + (size_t)c * plane + (size_t)oy * (size_t)crop);
+    }
   }
   return EF_OK;
 }
@@ -224,7 +318,6 @@ int transform_frame(transform *t, const uint8_t *rgb, int linesize, int width,
 void transform_free(transform *t) {
   if (!t)
     return;
-  taps_free(&t->x);
-  taps_free(&t->y);
+  prepared_free(t);
   free(t);
 }

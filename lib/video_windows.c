@@ -21,13 +21,14 @@ struct video_windows {
   const ef_settings *s;
   int decode_threads;
   transform *tf;
-  float *ring; /* frame_window frames of [3][crop][crop] */
+  buffer_pool *pool; /* window buffers */
+  float *ring;       /* frame_window frames of [3][crop][crop] */
   size_t frame_floats;
   double busy;
 };
 
 int video_windows_create(const ef_settings *s, int decode_threads,
-                         video_windows **out) {
+                         buffer_pool *pool, video_windows **out) {
   *out = NULL;
   video_windows *vw = calloc(1, sizeof *vw);
   if (!vw)
@@ -43,6 +44,7 @@ int video_windows_create(const ef_settings *s, int decode_threads,
   if (rc != EF_OK)
     goto fail;
   vw->s = s;
+  vw->pool = pool;
   vw->decode_threads = decode_threads;
   vw->frame_floats = 3 * (size_t)s->crop_size * (size_t)s->crop_size;
   vw->ring = malloc(sizeof(float) * vw->frame_floats * (size_t)s->frame_window);
@@ -68,11 +70,12 @@ static int emit_window(video_windows *vw, size_t video, int64_t index,
                        int64_t first, int64_t frames, emit_fn emit, void *ctx) {
   const int64_t T = vw->s->frame_window;
   const size_t plane = vw->frame_floats / 3;
+  const size_t floats = vw->frame_floats * (size_t)T;
   item *it = calloc(1, sizeof *it);
-  float *data = malloc(sizeof(float) * vw->frame_floats * (size_t)T);
+  float *data = buffer_pool_get(vw->pool, floats);
   if (!it || !data) {
     free(it);
-    free(data);
+    buffer_pool_put(vw->pool, data, floats);
     return ef_error_set(EF_ENOMEM, "out of memory for a window");
   }
   for (int64_t t = 0; t < T; t++) {
@@ -86,6 +89,7 @@ static int emit_window(video_windows *vw, size_t video, int64_t index,
   it->video = video;
   it->window = index;
   it->data = data;
+  it->pool = vw->pool;
   it->ndim = 4;
   it->shape[0] = 3;
   it->shape[1] = T;

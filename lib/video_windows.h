@@ -23,8 +23,10 @@ typedef int (*emit_fn)(void *ctx, item *it);
 int emit_status_item(item_kind kind, size_t video, int64_t value,
                      int64_t frames, emit_fn emit, void *ctx);
 
+/* Window buffers come from pool (NULL: malloc) and go back to it when
+ * their items are freed; the pool must outlive the items. */
 int video_windows_create(const ef_settings *s, int decode_threads,
-                         video_windows **out);
+                         buffer_pool *pool, video_windows **out);
 /* Emits ITEM_START, the ITEM_WINDOWs in order, then ITEM_END. On failure
  * returns the error (message set, naming the file) and emits no END.
  * EF_ECANCELLED if emit asked to stop. */
