@@ -16,6 +16,7 @@
 static const char *const out_formats[] = {"pt", "npy", NULL};
 static const char *const dataset_versions[] = {"ego4d", "egoexo", NULL};
 static const char *const dtypes[] = {"float32", "float16", NULL};
+static const char *const hwaccels[] = {"auto", "cuda", "none", NULL};
 static const char *const interpolations[] = {"bilinear", "bicubic", NULL};
 
 #define KEY(p, t)                                                              \
@@ -63,6 +64,7 @@ static const cfg_schema_entry schema[] = {
 
     NULLABLE("inference_config", CFG_S_MAP),
     KEY("inference_config.device", CFG_S_STR),
+    CHOICE("inference_config.hwaccel", hwaccels),
     AT_LEAST("inference_config.batch_size", 1),
     AT_LEAST("inference_config.num_workers", 0),
     /* null in the reference's MAWS config (no worker processes). */

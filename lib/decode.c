@@ -20,6 +20,8 @@
 #include "decode.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +30,7 @@
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
 
+#include "decode_hw.h"
 #include "error.h"
 #include "probe.h"
 
@@ -47,6 +50,10 @@ struct decoder {
   AVPacket *pkt;
   AVFrame *recv; /* the codec's output slot */
   int64_t fps_num, fps_den;
+  decode_hw hw;    /* asked for; DECODE_HW_NONE once it proved unusable */
+  int hw_device;   /* CUDA device index */
+  int hw_on;       /* NVDEC attached to cc */
+  AVFrame *hw_tmp; /* a downloaded frame before its layout change */
 
   /* Source times are ticks of the stream time base from `start`. */
   int64_t start;
@@ -123,6 +130,18 @@ static int open_input(decoder *d) {
   return EF_OK;
 }
 
+/* Decoding falls back to the CPU when NVDEC cannot serve: said once per
+ * process, not once per video. */
+static void hw_fallback_note(const char *path, const char *why) {
+  static atomic_int said;
+  if (atomic_exchange(&said, 1) == 0)
+    fprintf(stderr,
+            "ego4dfeat: note: %s: decoding on the CPU instead of NVDEC: %s "
+            "(same frames; inference_config.hwaccel=none skips the "
+            "attempt)\n",
+            path, why);
+}
+
 static int open_codec(decoder *d, int threads) {
   const AVCodec *codec = NULL;
   int idx, rc;
@@ -151,6 +170,15 @@ static int open_codec(decoder *d, int threads) {
   d->cc->pkt_timebase = d->st->time_base;
   d->cc->thread_count = threads > 0 ? threads : 0;
   d->cc->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+  if (d->hw == DECODE_HW_CUDA) {
+    char why[256];
+    d->hw_on =
+        decode_hw_attach(d->cc, codec, d->hw_device, why, sizeof why) == 0;
+    if (!d->hw_on)
+      hw_fallback_note(d->path, why);
+    else
+      d->cc->thread_count = 1; /* NVDEC works alone */
+  }
   rc = avcodec_open2(d->cc, codec, NULL);
   if (rc < 0)
     return av_fail(d, EF_EDECODE, "cannot open the video decoder", rc);
@@ -268,6 +296,11 @@ static void stamp(decoder *d, const AVFrame *f, int64_t *t, int64_t *dur) {
 static int receive(decoder *d) {
   for (;;) {
     int rc = avcodec_receive_frame(d->cc, d->recv);
+    if (rc == 0 && d->hw_on) {
+      rc = decode_hw_download(d->recv, d->hw_tmp, d->cc->sw_pix_fmt);
+      if (rc < 0)
+        return decode_fail(d, "cannot bring an NVDEC frame to the CPU", rc);
+    }
     if (rc == 0)
       return 1;
     if (rc == AVERROR_EOF)
@@ -381,29 +414,24 @@ static int prime(decoder *d) {
 
 /* ---- Public API -------------------------------------------------------- */
 
-int decoder_open(const char *path, int64_t fps_num, int64_t fps_den,
-                 int threads, decoder **out) {
+static int open_one(const char *path, int64_t fps_num, int64_t fps_den,
+                    int threads, decode_hw hw, int hw_device, decoder **out) {
   decoder *d;
   int rc;
 
   *out = NULL;
-  /* 32-bit rates keep every product in target_before() within 128 bits. */
-  if (fps_num <= 0 || fps_den <= 0 || fps_num > INT32_MAX ||
-      fps_den > INT32_MAX)
-    return ef_error_set(EF_EINVAL, "%s: bad sampling rate %lld/%lld", path,
-                        (long long)fps_num, (long long)fps_den);
-  rc = probe_check_path(path);
-  if (rc < 0)
-    return rc;
   d = calloc(1, sizeof *d);
   if (!d || !(d->path = strdup(path)))
     goto nomem;
   d->fps_num = fps_num;
   d->fps_den = fps_den;
+  d->hw = hw;
+  d->hw_device = hw_device;
   d->pkt = av_packet_alloc();
   d->recv = av_frame_alloc();
   d->cur = av_frame_alloc();
-  if (!d->pkt || !d->recv || !d->cur)
+  d->hw_tmp = av_frame_alloc();
+  if (!d->pkt || !d->recv || !d->cur || !d->hw_tmp)
     goto nomem;
   if ((rc = open_input(d)) < 0 || (rc = open_codec(d, threads)) < 0)
     goto fail;
@@ -418,6 +446,39 @@ nomem:
 fail:
   decoder_close(d);
   return rc;
+}
+
+int decoder_open(const char *path, int64_t fps_num, int64_t fps_den,
+                 int threads, decoder **out) {
+  return decoder_open_hw(path, fps_num, fps_den, threads, DECODE_HW_NONE, 0,
+                         out);
+}
+
+int decoder_open_hw(const char *path, int64_t fps_num, int64_t fps_den,
+                    int threads, decode_hw hw, int hw_device, decoder **out) {
+  *out = NULL;
+  /* 32-bit rates keep every product in target_before() within 128 bits. */
+  if (fps_num <= 0 || fps_den <= 0 || fps_num > INT32_MAX ||
+      fps_den > INT32_MAX)
+    return ef_error_set(EF_EINVAL, "%s: bad sampling rate %lld/%lld", path,
+                        (long long)fps_num, (long long)fps_den);
+  int rc = probe_check_path(path);
+  if (rc < 0)
+    return rc;
+  rc = open_one(path, fps_num, fps_den, threads, hw, hw_device, out);
+  if (rc == EF_EDECODE && hw != DECODE_HW_NONE) {
+    /* NVDEC attached but its first frame failed (a profile it lacks, a
+     * layout it cannot give back): the CPU decodes the file instead. */
+    char why[512];
+    snprintf(why, sizeof why, "%s", ef_last_error());
+    hw_fallback_note(path, why);
+    rc = open_one(path, fps_num, fps_den, threads, DECODE_HW_NONE, 0, out);
+  }
+  return rc;
+}
+
+int decoder_uses_hw(const decoder *d) {
+  return d && d->hw_on;
 }
 
 int decoder_next(decoder *d, sampled_frame *out) {
@@ -463,6 +524,7 @@ void decoder_close(decoder *d) {
   sws_freeContext(d->sws);
   av_frame_free(&d->cur);
   av_frame_free(&d->recv);
+  av_frame_free(&d->hw_tmp);
   av_packet_free(&d->pkt);
   avcodec_free_context(&d->cc);
   avformat_close_input(&d->fmt);

@@ -17,6 +17,8 @@
 
 #include <stdint.h>
 
+#include "decode_hw.h"
+
 typedef struct {
   const uint8_t *rgb; /* packed RGB24; valid until the next decoder call */
   int linesize;       /* bytes between rows: 3 * width rounded up to 16 */
@@ -33,6 +35,14 @@ typedef struct decoder decoder;
  * fails at open (EF_ENOTFOUND, EF_ENOSTREAM or EF_EDECODE). */
 int decoder_open(const char *path, int64_t fps_num, int64_t fps_den,
                  int threads, decoder **out);
+/* The same with hardware decoding asked for (DECODE_HW_CUDA on CUDA
+ * device hw_device). Where NVDEC is missing, cannot take the stream or
+ * fails on its first frame, the file is decoded on the CPU (said once on
+ * stderr): the frames are the same either way. */
+int decoder_open_hw(const char *path, int64_t fps_num, int64_t fps_den,
+                    int threads, decode_hw hw, int hw_device, decoder **out);
+/* 1 if NVDEC decodes this file. */
+int decoder_uses_hw(const decoder *d);
 /* 1 with *out filled, 0 at the end, negative on error (message names the
  * file and the frame). */
 int decoder_next(decoder *d, sampled_frame *out);

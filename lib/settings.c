@@ -181,6 +181,18 @@ static int read_rate(const ef_config *c, ef_settings *s) {
   return rc == EF_OK ? rc : ef_error_prefix("inference_config.fps");
 }
 
+/* inference_config.hwaccel: none, cuda, or auto (the default: NVDEC when
+ * the model runs on CUDA). */
+static void read_hwaccel(const ef_config *c, ef_settings *s) {
+  const char *hw = "auto";
+  ef_config_get_string(c, "inference_config.hwaccel", &hw);
+  int on_cuda = strncmp(s->device, "cuda", 4) == 0;
+  if (on_cuda && s->device[4] == ':')
+    s->cuda_index = atoi(s->device + 5);
+  s->hwaccel_cuda =
+      strcmp(hw, "cuda") == 0 || (strcmp(hw, "auto") == 0 && on_cuda);
+}
+
 static int check_positive(const char *key, int64_t v) {
   if (v >= 1)
     return EF_OK;
@@ -285,6 +297,7 @@ int settings_load(const ef_config *c, ef_settings *s) {
   }
   if (ef_config_get_string(c, "model_config.dtype", &dtype) == EF_OK)
     s->half = strcmp(dtype, "float16") == 0;
+  read_hwaccel(c, s);
   if ((rc = check_positive("inference_config.batch_size", s->batch_size)) ||
       (rc = check_positive("inference_config.frame_window", s->frame_window)) ||
       (rc = check_positive("inference_config.stride", s->stride)) ||

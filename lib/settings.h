@@ -32,6 +32,8 @@ typedef struct {
 
   /* inference_config */
   char *device;
+  int hwaccel_cuda; /* decode with NVDEC (inference_config.hwaccel) */
+  int cuda_index;   /* the N of device cuda:N (0 for cuda) */
   int batch_size;
   int num_workers;
   int prefetch_factor;

@@ -124,7 +124,9 @@ int video_windows_run(video_windows *vw, size_t video, const char *path,
   sampled_frame f;
   int64_t frames = 0, windows = 0;
   double t0 = now_seconds();
-  int rc = decoder_open(path, s->fps_num, s->fps_den, vw->decode_threads, &d);
+  int rc = decoder_open_hw(path, s->fps_num, s->fps_den, vw->decode_threads,
+                           s->hwaccel_cuda ? DECODE_HW_CUDA : DECODE_HW_NONE,
+                           s->cuda_index, &d);
   if (rc != EF_OK)
     goto done;
   int64_t expected =
