@@ -111,6 +111,41 @@ START_TEST(test_overrides_reach_settings) {
 }
 END_TEST
 
+/* model_config.optimize and inference_config.hwaccel: defaults, and NVDEC
+ * only where asked or where the model runs on CUDA. */
+START_TEST(test_optimize_and_hwaccel) {
+  ef_settings s = load("mvit_k400", NULL); /* device: cuda in the config */
+  ck_assert_int_eq(s.optimize, 1);
+  ck_assert_int_eq(s.hwaccel_cuda, 1);
+  ck_assert_int_eq(s.cuda_index, 0);
+  settings_free(&s);
+  const char *const off[] = {"model_config.optimize=false",
+                             "inference_config.device=cpu", NULL};
+  s = load("mvit_k400", off);
+  ck_assert_int_eq(s.optimize, 0);
+  ck_assert_int_eq(s.hwaccel_cuda, 0);
+  settings_free(&s);
+  const char *const forced[] = {"inference_config.device=cpu",
+                                "+inference_config.hwaccel=cuda", NULL};
+  s = load("mvit_k400", forced);
+  ck_assert_int_eq(s.hwaccel_cuda, 1);
+  settings_free(&s);
+  const char *const second[] = {"inference_config.device=cuda:1", NULL};
+  s = load("mvit_k400", second);
+  ck_assert_int_eq(s.hwaccel_cuda, 1);
+  ck_assert_int_eq(s.cuda_index, 1);
+  settings_free(&s);
+  const char *const none[] = {"+inference_config.hwaccel=none", NULL};
+  s = load("mvit_k400", none);
+  ck_assert_int_eq(s.hwaccel_cuda, 0);
+  settings_free(&s);
+  ck_assert(load_fails("mvit_k400", "+inference_config.hwaccel=nvdec",
+                       "inference_config.hwaccel"));
+  ck_assert(load_fails("mvit_k400", "+model_config.optimize=sometimes",
+                       "model_config.optimize"));
+}
+END_TEST
+
 START_TEST(test_parse_rate) {
   int64_t n, d;
   ck_assert_int_eq(settings_parse_rate("30", &n, &d), EF_OK);
@@ -151,6 +186,7 @@ int main(void) {
   tcase_add_test(tc, test_kind_from_module_str_without_kind);
   tcase_add_test(tc, test_overrides_reach_settings);
   tcase_add_test(tc, test_parse_rate);
+  tcase_add_test(tc, test_optimize_and_hwaccel);
   tcase_add_test(tc, test_bad_values_name_the_key);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
