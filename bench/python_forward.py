@@ -1,0 +1,32 @@
+#!/usr/bin/python3
+"""python_forward.py - the forward passes alone, as a plain Python pipeline
+runs them: the TorchScript file loaded with torch.jit.load (not frozen, not
+optimised), torch.no_grad(), one [1, 3, T, crop, crop] window at a time, as
+many windows as the CLI computed for the same video. Prints the seconds.
+
+Usage: python_forward.py MODEL WINDOWS T CROP
+"""
+import sys
+import time
+
+import torch
+
+
+def main(argv):
+    model, windows, t, crop = argv[1], int(argv[2]), int(argv[3]), int(argv[4])
+    net = torch.jit.load(model).eval()
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, t, crop, crop)
+    with torch.no_grad():
+        t0 = time.perf_counter()
+        for _ in range(windows):
+            net(x)
+        dt = time.perf_counter() - t0
+    print(f"python forward passes alone: {windows} windows in {dt:.2f} s "
+          f"(torch {torch.__version__}, {torch.get_num_threads()} threads)")
+    print(f"seconds={dt:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
