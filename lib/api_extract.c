@@ -169,6 +169,11 @@ static int list_videos(const ef_settings *s, const char *const *paths, size_t n,
     v[i].path = strdup(paths[i]);
     v[i].num_frames = -1;
     v[i].has_audio = -1;
+    if (v[i].uid && discover_uid_problem(v[i].uid) &&
+        !(v[i].reject = discover_uid_reject(v[i].uid))) {
+      discover_free(v, n);
+      return ef_error_set(EF_ENOMEM, "out of memory");
+    }
     if (!v[i].uid || !v[i].path) {
       discover_free(v, n);
       return ef_error_set(EF_ENOMEM, "out of memory");
@@ -233,6 +238,7 @@ int ef_perform_feature_extraction(const ef_config *cfg,
     pv[i].uid = list[i].uid;
     pv[i].path = list[i].path;
     pv[i].out_file = out_files[i];
+    pv[i].reject = list[i].reject;
     pv[i].is_stereo = list[i].is_stereo;
     pv[i].has_audio = list[i].has_audio;
   }

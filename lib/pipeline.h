@@ -16,6 +16,7 @@ typedef struct {
   const char *uid;
   const char *path;
   const char *out_file; /* NULL: keep the features in memory */
+  const char *reject;   /* non-NULL: fail with this message, touch nothing */
   int is_stereo;
   int has_audio; /* 1, 0, or -1 if unknown (from discovery) */
 } pipeline_video;

@@ -107,6 +107,11 @@ static const char no_audio_skip[] =
 static void run_one(run_shared *rs, source *src, size_t v) {
   const pipeline_video *pv = &rs->videos[v];
   const ef_settings *s = rs->s;
+  if (pv->reject) {
+    ef_error_set(EF_EINVAL, "%s", pv->reject);
+    push_status(rs, ITEM_FAILED, v, pv->reject);
+    return;
+  }
   /* Checked as each video starts, not once per run: another task may
    * have finished it meanwhile. */
   if (pv->out_file && s->filter_completed && !s->debug_mode &&
