@@ -9,6 +9,7 @@
 
 #include "discover.h"
 #include "error.h"
+#include "out_sweep.h"
 #include "pipeline.h"
 #include "queue.h"
 #include "write.h"
@@ -214,8 +215,13 @@ int ef_perform_feature_extraction(const ef_config *cfg,
   double t0 = now_seconds();
   if ((rc = list_videos(&s, videos, n, &list, &count)) != EF_OK)
     goto done;
-  if ((rc = write_mkdirs(s.out_path)) != EF_OK ||
-      (rc = write_run_config(cfg, s.out_path)) != EF_OK)
+  /* A missing output folder is created; then what dead runs of this host
+   * left in it goes (out_sweep.h), before anything of ours is there. */
+  if ((rc = write_mkdirs(s.out_path)) != EF_OK)
+    goto done;
+  if (out_sweep(s.out_path, NULL) != EF_OK)
+    ef_error_clear(); /* the write of config.yaml says what is wrong */
+  if ((rc = write_run_config(cfg, s.out_path)) != EF_OK)
     goto done;
   st = calloc(1, sizeof *st);
   pv = calloc(count ? count : 1, sizeof *pv);

@@ -38,9 +38,10 @@ typedef struct {
   int64_t forward_passes;
 } pipeline_times;
 
-/* Runs every video; results[i] (zeroed by the caller) gets video i's
- * outcome. Returns EF_OK, EF_EPARTIAL if any video failed, EF_ECANCELLED,
- * or another code if the run could not start. */
+/* Runs every video; a video with an out_file is claimed (claim.h) before
+ * it is decoded and skipped when another process holds it. results[i] (zeroed
+ * by the caller) gets video i's outcome. Returns EF_OK, EF_EPARTIAL if any
+ * video failed, EF_ECANCELLED, or another code if the run could not start. */
 int pipeline_run(ef_model *m, const ef_settings *s,
                  const pipeline_video *videos, size_t n,
                  const ef_params *params, pipeline_result *results,

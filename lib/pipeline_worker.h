@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "claim.h"
 #include "pipeline.h"
 #include "queue.h"
 
@@ -18,6 +19,9 @@ typedef struct {
   int decode_threads;
   queue q;
   atomic_size_t next_video;
+  /* Per video: taken by the worker before the video's first item, given
+   * up by the inference side once the video has ended (pipeline.c). */
+  claim *claims;
   pthread_mutex_t busy_lock;
   double decode_busy; /* summed over workers */
 } run_shared;
