@@ -35,6 +35,9 @@ char *cli_read_file(const char *path);
 /* Makes SIGINT and SIGTERM raise the returned flag instead of killing the
  * process, so a run stops between batches and writes nothing partial. */
 const volatile int *cli_cancel_on_signals(void);
+/* 128 + the signal that raised the flag (130 for SIGINT, 143 for SIGTERM,
+ * as a shell reports a process killed by it), or 0 if none came. */
+int cli_cancel_exit_code(void);
 /* Common options text for --help. */
 extern const char *cli_common_help;
 

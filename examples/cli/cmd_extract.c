@@ -1,6 +1,7 @@
 /*
  * cmd_extract.c - `ego4dfeat extract`: a whole run to feature files, with
- * progress and a summary; exit status 1 if any video failed.
+ * progress and a summary; exit status 1 if any video failed, 128 + the
+ * signal when SIGINT or SIGTERM stopped it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,12 @@ int cmd_extract(int argc, char **argv) {
     print_summary(st, cfg);
   if (rc == EF_OK) {
     exit_code = 0;
+  } else if (rc == EF_ECANCELLED && cli_cancel_exit_code()) {
+    /* Stopped between batches: every file under a final name is complete
+     * and the rest is left for a rerun. */
+    fprintf(stderr, "ego4dfeat: stopped by a signal; rerun to finish the "
+                    "remaining videos\n");
+    exit_code = cli_cancel_exit_code();
   } else {
     if (rc != EF_EPARTIAL)
       cli_error("%s", ef_last_error());

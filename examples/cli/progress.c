@@ -64,8 +64,10 @@ static int on_progress(const ef_progress_info *info, void *user) {
     p->fraction[v] = 1.0;
     p->n_finished++;
     if (!p->quiet && !p->tty) {
+      /* "skipped": complete already, or claimed by another process (the
+       * summary says which). */
       const char *what = info->failed    ? "failed"
-                         : info->skipped ? "skipped (complete)"
+                         : info->skipped ? "skipped"
                                          : "done";
       fprintf(stderr, "[%zu/%zu] %s %s (%lld windows)\n", p->n_finished,
               p->n_videos, info->uid, what, (long long)info->windows_done);
