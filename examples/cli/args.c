@@ -140,6 +140,19 @@ char *cli_read_file(const char *path) {
   return buf;
 }
 
+const char *cli_printable(const char *s, char *buf, size_t n) {
+  size_t w = 0;
+  for (; s && *s && w + 5 < n; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c < 0x20 || c == 0x7f)
+      w += (size_t)snprintf(buf + w, n - w, "\\x%02x", c);
+    else
+      buf[w++] = (char)c;
+  }
+  buf[w] = '\0';
+  return buf;
+}
+
 static volatile int cancel_flag;
 static volatile sig_atomic_t cancel_signal;
 

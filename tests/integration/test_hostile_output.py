@@ -179,6 +179,8 @@ def test_hostile_uids_and_symlinks(clips, models, reference, tmp_path):
     for uid, why in bad.items():
         shown = uid.replace("\n", "\\x0a")
         assert f'invalid uid "{shown}": a uid {why}' in p.stderr, p.stderr
+    # The summary shows the uid escaped too: one line per video.
+    assert 'failed a\\x0ab: invalid uid "a\\x0ab"' in p.stderr, p.stderr
     assert f"cannot create claim file {out}/.c01.pt.claim" in p.stderr
     assert tree(sentinel) == before
     assert sorted(os.listdir(tmp_path)) == ["out", "sentinel", "videos"]
