@@ -9,6 +9,7 @@
 
 #include "discover.h"
 #include "error.h"
+#include "out_sweep.h"
 #include "pipeline.h"
 #include "queue.h"
 #include "write.h"
@@ -169,6 +170,11 @@ static int list_videos(const ef_settings *s, const char *const *paths, size_t n,
     v[i].path = strdup(paths[i]);
     v[i].num_frames = -1;
     v[i].has_audio = -1;
+    if (v[i].uid && discover_uid_problem(v[i].uid) &&
+        !(v[i].reject = discover_uid_reject(v[i].uid))) {
+      discover_free(v, n);
+      return ef_error_set(EF_ENOMEM, "out of memory");
+    }
     if (!v[i].uid || !v[i].path) {
       discover_free(v, n);
       return ef_error_set(EF_ENOMEM, "out of memory");
@@ -209,8 +215,13 @@ int ef_perform_feature_extraction(const ef_config *cfg,
   double t0 = now_seconds();
   if ((rc = list_videos(&s, videos, n, &list, &count)) != EF_OK)
     goto done;
-  if ((rc = write_mkdirs(s.out_path)) != EF_OK ||
-      (rc = write_run_config(cfg, s.out_path)) != EF_OK)
+  /* A missing output folder is created; then what dead runs of this host
+   * left in it goes (out_sweep.h), before anything of ours is there. */
+  if ((rc = write_mkdirs(s.out_path)) != EF_OK)
+    goto done;
+  if (out_sweep(s.out_path, NULL) != EF_OK)
+    ef_error_clear(); /* the write of config.yaml says what is wrong */
+  if ((rc = write_run_config(cfg, s.out_path)) != EF_OK)
     goto done;
   st = calloc(1, sizeof *st);
   pv = calloc(count ? count : 1, sizeof *pv);
@@ -233,6 +244,7 @@ int ef_perform_feature_extraction(const ef_config *cfg,
     pv[i].uid = list[i].uid;
     pv[i].path = list[i].path;
     pv[i].out_file = out_files[i];
+    pv[i].reject = list[i].reject;
     pv[i].is_stereo = list[i].is_stereo;
     pv[i].has_audio = list[i].has_audio;
   }

@@ -208,6 +208,47 @@ static int pick_subset(strvec *uids, size_t limit, int64_t seed) {
   return EF_OK;
 }
 
+/* ---- uids as file names ------------------------------------------------ */
+
+const char *discover_uid_problem(const char *uid) {
+  if (!uid || !*uid)
+    return "a uid may not be empty";
+  if (strcmp(uid, ".") == 0 || strcmp(uid, "..") == 0)
+    return "a uid may not be \".\" or \"..\"";
+  for (const unsigned char *p = (const unsigned char *)uid; *p; p++) {
+    if (*p == '/')
+      return "a uid may not contain '/' (it names a file, not a path)";
+    if (*p < 0x20 || *p == 0x7f)
+      return "a uid may not contain control characters such as a newline";
+  }
+  return NULL;
+}
+
+char *discover_uid_reject(const char *uid) {
+  const char *why = discover_uid_problem(uid);
+  if (!why)
+    return NULL;
+  /* The uid is shown escaped: it may hold the very newline refused. */
+  size_t n = uid ? strlen(uid) : 0;
+  char *esc = malloc(4 * n + 1), *q = esc;
+  if (!esc)
+    return NULL;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)uid[i];
+    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+      q += sprintf(q, "\\x%02x", c);
+    else
+      *q++ = (char)c;
+  }
+  *q = '\0';
+  size_t len = strlen(esc) + strlen(why) + 32;
+  char *msg = malloc(len);
+  if (msg)
+    snprintf(msg, len, "invalid uid \"%s\": %s", esc, why);
+  free(esc);
+  return msg;
+}
+
 /* ---- Assembling --------------------------------------------------------- */
 
 /* Fills what the manifest left unknown from the file itself, if it can be
@@ -239,8 +280,18 @@ static int describe(ef_video *v, const char *uid, const ef_settings *s,
   const manifest_row *row = manifest_find(m, uid);
 
   v->uid = strdup(uid);
+  if (!v->uid)
+    return nomem();
+  if (discover_uid_problem(uid)) {
+    /* Listed so that it is reported, but its path is never opened. */
+    v->reject = discover_uid_reject(uid);
+    v->path = strdup("");
+    v->num_frames = -1;
+    v->has_audio = -1;
+    return v->reject && v->path ? EF_OK : nomem();
+  }
   v->path = video_path(s->video_dir_path, uid, files);
-  if (!v->uid || !v->path)
+  if (!v->path)
     return nomem();
   v->num_frames = row ? row->num_frames : -1;
   v->width = row ? row->width : 0;
@@ -329,6 +380,7 @@ void discover_free(ef_video *videos, size_t n) {
   for (size_t i = 0; i < n; i++) {
     free(videos[i].uid);
     free(videos[i].path);
+    free(videos[i].reject);
   }
   free(videos);
 }

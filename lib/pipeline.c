@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claim.h"
 #include "error.h"
 #include "pipeline_worker.h"
 #include "write.h"
@@ -42,12 +43,20 @@ typedef struct {
   float *batch_buf;
   size_t batch_buf_floats;
   int cancelled;
+  claim *claims; /* run_shared's, per video */
 } infer_state;
+
+/* Video v has ended here, one way or another: its claim goes. */
+static void release_claim(infer_state *st, size_t v) {
+  if (st->claims)
+    claim_release(&st->claims[v]);
+}
 
 static void fail_video(infer_state *st, size_t v, int code, const char *msg) {
   pipeline_result *r = &st->res[v];
   if (r->outcome == EF_VIDEO_FAILED)
     return;
+  release_claim(st, v);
   r->outcome = EF_VIDEO_FAILED;
   r->status = code;
   free(r->error);
@@ -133,6 +142,7 @@ static void maybe_finish(infer_state *st, size_t v) {
     r->data = NULL;
     r->starts = r->ends = NULL;
   }
+  release_claim(st, v); /* after the rename: the file is complete */
   r->outcome = EF_VIDEO_DONE;
   r->status = EF_OK;
 }
@@ -271,6 +281,7 @@ static void handle_item(infer_state *st, item *it) {
     report_progress(st, v);
     return;
   case ITEM_SKIPPED:
+    release_claim(st, v);
     r->outcome = EF_VIDEO_SKIPPED;
     if (it->error) { /* why it was skipped, for the user */
       free(r->error);
@@ -333,7 +344,10 @@ int pipeline_run(ef_model *m, const ef_settings *s,
   st.batch_cap = (size_t)s->batch_size;
   st.acc = calloc(n ? n : 1, sizeof *st.acc);
   st.batch = calloc(st.batch_cap, sizeof *st.batch);
-  if (!threads || !st.acc || !st.batch) {
+  st.claims = rs.claims = calloc(n ? n : 1, sizeof *rs.claims);
+  for (size_t i = 0; rs.claims && i < n; i++)
+    rs.claims[i].fd = -1;
+  if (!threads || !st.acc || !st.batch || !rs.claims) {
     rc = ef_error_set(EF_ENOMEM, "out of memory starting the pipeline");
     goto done;
   }
@@ -406,6 +420,12 @@ stop:
     }
 done:
   times->seconds[EF_TIME_OVERALL] += now_seconds() - t0;
+  /* Videos still in flight when the run stopped are no longer ours;
+   * also when the run could not start. */
+  if (st.claims)
+    for (size_t i = 0; i < n; i++)
+      claim_release(&st.claims[i]);
+  free(st.claims);
   free(st.batch_buf);
   free(st.batch);
   free(st.acc);

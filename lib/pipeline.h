@@ -16,6 +16,7 @@ typedef struct {
   const char *uid;
   const char *path;
   const char *out_file; /* NULL: keep the features in memory */
+  const char *reject;   /* non-NULL: fail with this message, touch nothing */
   int is_stereo;
   int has_audio; /* 1, 0, or -1 if unknown (from discovery) */
 } pipeline_video;
@@ -37,9 +38,10 @@ typedef struct {
   int64_t forward_passes;
 } pipeline_times;
 
-/* Runs every video; results[i] (zeroed by the caller) gets video i's
- * outcome. Returns EF_OK, EF_EPARTIAL if any video failed, EF_ECANCELLED,
- * or another code if the run could not start. */
+/* Runs every video; a video with an out_file is claimed (claim.h) before
+ * it is decoded and skipped when another process holds it. results[i] (zeroed
+ * by the caller) gets video i's outcome. Returns EF_OK, EF_EPARTIAL if any
+ * video failed, EF_ECANCELLED, or another code if the run could not start. */
 int pipeline_run(ef_model *m, const ef_settings *s,
                  const pipeline_video *videos, size_t n,
                  const ef_params *params, pipeline_result *results,

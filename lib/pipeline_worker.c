@@ -104,9 +104,43 @@ static double source_free(source *src) {
 static const char no_audio_skip[] =
     "no audio stream (skipped: io.exclude_no_audio is set)";
 
+/* Claims video v's output, then checks again that it is still to do: a
+ * process that finished it between the first check and the claim has
+ * released its claim already. 1 if the video may run, 0 if a status was
+ * pushed instead. */
+static int claim_video(run_shared *rs, size_t v) {
+  const pipeline_video *pv = &rs->videos[v];
+  const ef_settings *s = rs->s;
+  char *holder = NULL;
+  int rc = claim_take(pv->out_file, &rs->claims[v], &holder);
+  if (rc == CLAIM_BUSY) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "being extracted by another process (%s)",
+             holder);
+    free(holder);
+    push_status(rs, ITEM_SKIPPED, v, msg);
+    return 0;
+  }
+  if (rc != EF_OK) {
+    push_status(rs, ITEM_FAILED, v, ef_last_error());
+    return 0;
+  }
+  if (s->filter_completed &&
+      write_output_complete(pv->out_file, s->out_format)) {
+    push_status(rs, ITEM_SKIPPED, v, NULL);
+    return 0;
+  }
+  return 1;
+}
+
 static void run_one(run_shared *rs, source *src, size_t v) {
   const pipeline_video *pv = &rs->videos[v];
   const ef_settings *s = rs->s;
+  if (pv->reject) {
+    ef_error_set(EF_EINVAL, "%s", pv->reject);
+    push_status(rs, ITEM_FAILED, v, pv->reject);
+    return;
+  }
   /* Checked as each video starts, not once per run: another task may
    * have finished it meanwhile. */
   if (pv->out_file && s->filter_completed && !s->debug_mode &&
@@ -114,6 +148,8 @@ static void run_one(run_shared *rs, source *src, size_t v) {
     push_status(rs, ITEM_SKIPPED, v, NULL);
     return;
   }
+  if (pv->out_file && !s->debug_mode && !claim_video(rs, v))
+    return;
   if (s->include_audio && s->exclude_no_audio && pv->has_audio == 0) {
     push_status(rs, ITEM_SKIPPED, v, no_audio_skip);
     return;

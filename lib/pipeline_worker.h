@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "claim.h"
 #include "pipeline.h"
 #include "queue.h"
 
@@ -19,6 +20,9 @@ typedef struct {
   queue q;
   buffer_pool *pool; /* window buffers, shared by the workers */
   atomic_size_t next_video;
+  /* Per video: taken by the worker before the video's first item, given
+   * up by the inference side once the video has ended (pipeline.c). */
+  claim *claims;
   pthread_mutex_t busy_lock;
   double decode_busy; /* summed over workers */
 } run_shared;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "tempname.h"
 #include "write_internal.h"
 
 /* ---- Byte buffer -------------------------------------------------------- */
@@ -286,10 +287,12 @@ int write_file_atomic(const char *path, const void *data, size_t len) {
   if (!dir)
     return ef_error_set(EF_ENOMEM, "%s: out of memory", path);
 
-  /* Keep the temporary name under NAME_MAX even for long uids. */
-  size_t name_len = strlen(name);
-  int keep = name_len > 200 ? 200 : (int)name_len;
-  size_t tlen = strlen(dir) + (size_t)keep + 64;
+  /* The temp name carries host and pid so that a later run can tell a
+   * dead writer's leftover from a live one's file (out_sweep.c); its
+   * length stays under NAME_MAX even for long uids. */
+  char host[TEMPNAME_HOST_MAX + 1];
+  tempname_host(host, sizeof host);
+  size_t tlen = strlen(dir) + 256;
   char *tmp = malloc(tlen);
   if (!tmp) {
     free(dir);
@@ -297,9 +300,11 @@ int write_file_atomic(const char *path, const void *data, size_t len) {
   }
 
   int fd = -1;
+  errno = ENAMETOOLONG;
   for (int attempt = 0; attempt < 16; attempt++) {
-    snprintf(tmp, tlen, "%s/.%.*s.tmp.%ld.%016llx", dir, keep, name,
-             (long)getpid(), (unsigned long long)temp_suffix());
+    if (tempname_make(tmp, tlen, dir, name, host, (long)getpid(),
+                      temp_suffix()) != 0)
+      break;
     /* 0666 and not mkstemp's 0600: outputs are shared data sets, and the
      * umask still applies. */
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);

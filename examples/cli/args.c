@@ -140,15 +140,41 @@ char *cli_read_file(const char *path) {
   return buf;
 }
 
+const char *cli_printable(const char *s, char *buf, size_t n) {
+  size_t w = 0;
+  for (; s && *s && w + 5 < n; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c < 0x20 || c == 0x7f)
+      w += (size_t)snprintf(buf + w, n - w, "\\x%02x", c);
+    else
+      buf[w++] = (char)c;
+  }
+  buf[w] = '\0';
+  return buf;
+}
+
 static volatile int cancel_flag;
+static volatile sig_atomic_t cancel_signal;
 
 static void on_signal(int sig) {
-  (void)sig;
+  cancel_signal = sig;
   cancel_flag = 1;
 }
 
 const volatile int *cli_cancel_on_signals(void) {
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  /* SA_RESETHAND: the first signal stops the run cleanly; a second one
+   * of the same kind kills at once, for a user who will not wait (what
+   * it leaves is only temporary files, swept by the next run). */
+  sa.sa_flags = SA_RESTART | SA_RESETHAND;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
   return &cancel_flag;
+}
+
+int cli_cancel_exit_code(void) {
+  return cancel_signal ? 128 + (int)cancel_signal : 0;
 }

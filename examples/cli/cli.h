@@ -35,6 +35,12 @@ char *cli_read_file(const char *path);
 /* Makes SIGINT and SIGTERM raise the returned flag instead of killing the
  * process, so a run stops between batches and writes nothing partial. */
 const volatile int *cli_cancel_on_signals(void);
+/* 128 + the signal that raised the flag (130 for SIGINT, 143 for SIGTERM,
+ * as a shell reports a process killed by it), or 0 if none came. */
+int cli_cancel_exit_code(void);
+/* s with control characters written as \xNN (cut to fit n bytes), so a
+ * hostile uid cannot break a log line; returns buf. */
+const char *cli_printable(const char *s, char *buf, size_t n);
 /* Common options text for --help. */
 extern const char *cli_common_help;
 

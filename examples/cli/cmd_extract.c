@@ -1,6 +1,7 @@
 /*
  * cmd_extract.c - `ego4dfeat extract`: a whole run to feature files, with
- * progress and a summary; exit status 1 if any video failed.
+ * progress and a summary; exit status 1 if any video failed, 128 + the
+ * signal when SIGINT or SIGTERM stopped it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,19 +25,18 @@ static void print_summary(const ef_stats *st, const ef_config *cfg) {
   const char *out_path = "", *fmt = "pt";
   ef_config_get_string(cfg, "io.out_path", &out_path);
   ef_config_get_string(cfg, "io.out_format", &fmt);
+  char uid[1024];
   for (size_t i = 0; i < n; i++) {
     ef_video_outcome o = ef_stats_video_outcome(st, i);
+    cli_printable(ef_stats_video_uid(st, i), uid, sizeof uid);
     if (o == EF_VIDEO_DONE) {
       video_s += ef_stats_video_seconds(st, i);
-      printf("wrote %s/%s.%s (%lld windows)\n", out_path,
-             ef_stats_video_uid(st, i), fmt,
+      printf("wrote %s/%s.%s (%lld windows)\n", out_path, uid, fmt,
              (long long)ef_stats_video_windows(st, i));
     } else if (o == EF_VIDEO_FAILED) {
-      fprintf(stderr, "failed %s: %s\n", ef_stats_video_uid(st, i),
-              ef_stats_video_error(st, i));
+      fprintf(stderr, "failed %s: %s\n", uid, ef_stats_video_error(st, i));
     } else if (o == EF_VIDEO_SKIPPED && *ef_stats_video_error(st, i)) {
-      printf("skipped %s: %s\n", ef_stats_video_uid(st, i),
-             ef_stats_video_error(st, i));
+      printf("skipped %s: %s\n", uid, ef_stats_video_error(st, i));
     }
   }
   double wall = ef_stats_seconds(st, EF_TIME_OVERALL);
@@ -84,6 +84,12 @@ int cmd_extract(int argc, char **argv) {
     print_summary(st, cfg);
   if (rc == EF_OK) {
     exit_code = 0;
+  } else if (rc == EF_ECANCELLED && cli_cancel_exit_code()) {
+    /* Stopped between batches: every file under a final name is complete
+     * and the rest is left for a rerun. */
+    fprintf(stderr, "ego4dfeat: stopped by a signal; rerun to finish the "
+                    "remaining videos\n");
+    exit_code = cli_cancel_exit_code();
   } else {
     if (rc != EF_EPARTIAL)
       cli_error("%s", ef_last_error());

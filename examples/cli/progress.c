@@ -64,11 +64,15 @@ static int on_progress(const ef_progress_info *info, void *user) {
     p->fraction[v] = 1.0;
     p->n_finished++;
     if (!p->quiet && !p->tty) {
+      /* "skipped": complete already, or claimed by another process (the
+       * summary says which). */
       const char *what = info->failed    ? "failed"
-                         : info->skipped ? "skipped (complete)"
+                         : info->skipped ? "skipped"
                                          : "done";
+      char uid[1024];
       fprintf(stderr, "[%zu/%zu] %s %s (%lld windows)\n", p->n_finished,
-              p->n_videos, info->uid, what, (long long)info->windows_done);
+              p->n_videos, cli_printable(info->uid, uid, sizeof uid), what,
+              (long long)info->windows_done);
     }
   }
   if (p->quiet || !p->tty)
@@ -85,12 +89,13 @@ static int on_progress(const ef_progress_info *info, void *user) {
   char eta[32];
   format_duration(share > 0 ? elapsed * (1 - share) / share : -1, eta,
                   sizeof eta);
+  char uid[128];
   fprintf(stderr,
           "\r\033[K[%zu/%zu] %.30s %lld/%lld windows | %5.1f%% | %.2f "
           "videos/min | ETA %s",
-          p->n_finished, p->n_videos, info->uid, (long long)info->windows_done,
-          (long long)info->windows_total, 100.0 * share,
-          elapsed > 0 ? 60.0 * sum / elapsed : 0.0, eta);
+          p->n_finished, p->n_videos, cli_printable(info->uid, uid, sizeof uid),
+          (long long)info->windows_done, (long long)info->windows_total,
+          100.0 * share, elapsed > 0 ? 60.0 * sum / elapsed : 0.0, eta);
   fflush(stderr);
   return 0;
 }

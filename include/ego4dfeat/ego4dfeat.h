@@ -205,14 +205,20 @@ typedef struct ef_stats ef_stats;
 
 typedef enum {
   EF_VIDEO_DONE = 0,    /* features written */
-  EF_VIDEO_SKIPPED = 1, /* complete output existed (io.filter_completed) */
+  EF_VIDEO_SKIPPED = 1, /* complete output existed (io.filter_completed),
+                           or another process held the video's claim (the
+                           video's error says which) */
   EF_VIDEO_FAILED = 2,
   EF_VIDEO_NOT_RUN = 3 /* cancelled before it started */
 } ef_video_outcome;
 
 /* Loads the model once, extracts every video, writes
  * <io.out_path>/<uid>.<io.out_format> atomically (temporary name, then
- * rename) and <io.out_path>/config.yaml. videos may be NULL: then the
+ * rename) and <io.out_path>/config.yaml. Each video is claimed first (an
+ * fcntl lock on <io.out_path>/.<uid>.<ext>.claim), so runs sharing the
+ * folder never compute one video twice; temporary files of dead runs of
+ * this host are removed first. A uid that cannot be one file name fails
+ * (see the README's Output section). videos may be NULL: then the
  * videos come from discovery (io.uid_list or io.video_dir_path). Returns
  * EF_OK, EF_EPARTIAL if some videos failed, or another code if the run
  * could not start. *out (may be NULL) receives the stats in every case

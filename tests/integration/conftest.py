@@ -55,3 +55,49 @@ def extract_args(config, video_dir, out_dir, model, *extra):
             "--config-name", config, f"io.video_dir_path={video_dir}",
             f"io.out_path={out_dir}", f"model_config.model_path={model}",
             "inference_config.device=cpu", *extra]
+
+
+def make_clips(folder, n, prefix="c", seconds=1.2):
+    """n small 320x240 clips <prefix>00.mp4 ... in folder; their uids."""
+    os.makedirs(folder, exist_ok=True)
+    uids = [f"{prefix}{i:02d}" for i in range(n)]
+    for u in uids:
+        make_clip(os.path.join(folder, u + ".mp4"), seconds=seconds)
+    return uids
+
+
+def host_token():
+    """This host as the library writes it in temporary file names."""
+    import re
+    import socket
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:64]
+
+
+def dead_pid():
+    """The pid of a process of this host that has exited."""
+    pid = subprocess.Popen(["true"])
+    pid.wait()
+    try:
+        os.kill(pid.pid, 0)
+    except ProcessLookupError:
+        return pid.pid
+    raise AssertionError(f"pid {pid.pid} was reused at once")
+
+
+def final_outputs(folder):
+    """{name: (inode, mtime_ns)} of the feature files under final names."""
+    out = {}
+    if not os.path.isdir(folder):
+        return out
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".pt") and not name.startswith("."):
+            st = os.stat(os.path.join(folder, name))
+            out[name] = (st.st_ino, st.st_mtime_ns)
+    return out
+
+
+def hidden_leftovers(folder):
+    """Temporary and claim files (all our working names start with '.')."""
+    if not os.path.isdir(folder):
+        return []
+    return sorted(n for n in os.listdir(folder) if n.startswith("."))

@@ -473,6 +473,49 @@ START_TEST(test_uid_from_path) {
 }
 END_TEST
 
+/* A uid is one file name: the rules of discover_uid_problem, and such
+ * uids still listed (to be reported) without their path being opened. */
+START_TEST(test_uid_rules) {
+  static const char *const ok[] = {
+      "abc",        "-leading-dash", "a..b", ".hidden", "\xc3\xa9-\xe8\xa7\x86",
+      "with space", "x.pt.claim"};
+  static const char *const bad[] = {"",     ".",           "..",
+                                    "../x", "/etc/passwd", "a/b",
+                                    "a\nb", "tab\there",   "del\x7f"};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    ck_assert_msg(discover_uid_problem(ok[i]) == NULL, "refused: %s", ok[i]);
+    ck_assert_ptr_null(discover_uid_reject(ok[i]));
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    ck_assert_msg(discover_uid_problem(bad[i]) != NULL, "allowed: %s", bad[i]);
+  char *msg = discover_uid_reject("a\nb\"c");
+  ck_assert_str_eq(msg, "invalid uid \"a\\x0ab\\x22c\": a uid may not contain "
+                        "control characters such as a newline");
+  free(msg);
+
+  char *uids[] = {"../v1", "v1", ""};
+  char *clip = tu_ffmpeg(g_dir, "v1.mp4",
+                         "-f lavfi -i testsrc=size=64x48:rate=30:duration=0.2");
+  ck_assert_ptr_nonnull(clip);
+  free(clip);
+  ef_settings s = settings_for(g_dir);
+  ef_video *v = NULL;
+  size_t n = 0;
+  s.uid_list = uids;
+  s.n_uids = 3;
+  ck_assert_int_eq(discover_videos(&s, &v, &n), EF_OK);
+  ck_assert_uint_eq(n, 3);
+  ck_assert_str_eq(v[0].uid, "../v1");
+  ck_assert_ptr_nonnull(strstr(v[0].reject, "may not contain '/'"));
+  ck_assert_str_eq(v[0].path, ""); /* never the file one level up */
+  ck_assert_int_eq(v[0].num_frames, -1);
+  ck_assert_ptr_null(v[1].reject);
+  ck_assert_int_gt(v[1].num_frames, 0);
+  ck_assert_ptr_nonnull(strstr(v[2].reject, "may not be empty"));
+  discover_free(v, n);
+}
+END_TEST
+
 /* ---- Runner -------------------------------------------------------------- */
 
 static Suite *discover_suite(void) {
@@ -494,6 +537,7 @@ static Suite *discover_suite(void) {
   tcase_add_test(listing, test_uid_list_order_and_missing_files);
   tcase_add_test(listing, test_uid_list_without_folder);
   tcase_add_test(listing, test_uid_from_path);
+  tcase_add_test(listing, test_uid_rules);
   tcase_add_test(manifest, test_manifest);
   tcase_add_test(manifest, test_manifest_probe_without_audio);
   tcase_add_test(manifest, test_manifest_uid_column_names);
