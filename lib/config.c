@@ -4,6 +4,7 @@
  * tree, YAML, override grammar and schema live in the other config_*.c
  * files.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,20 +198,84 @@ static int wrap(cfg_node *root, ef_config **out) {
   return EF_OK;
 }
 
-/* The folder to read `name` from: the first candidate holding it. */
-static int find_dir(const char *config_dir, const char *name,
-                    const char **dir) {
+/* Where an installed library's configs are (meson puts the bundled ones
+ * under <datadir>/ego4dfeat/configs); empty when built without one. */
+#ifndef EF_CONFIG_INSTALL_DIR
+#define EF_CONFIG_INSTALL_DIR ""
+#endif
+
+#define MAX_CANDIDATES 3
+
+/* The folders searched for a config, in order: the one given, else
+ * $EGO4DFEAT_CONFIG_DIR, ./configs and the installed configs. */
+static size_t candidates(const char *config_dir, const char **out) {
   const char *env = getenv("EGO4DFEAT_CONFIG_DIR");
-  const char *cands[2];
   size_t n = 0;
   if (config_dir) {
-    cands[n++] = config_dir;
-  } else {
-    if (env && *env)
-      cands[n++] = env;
-    cands[n++] = "configs";
+    out[n++] = config_dir;
+    return n;
   }
-  char *paths[2] = {NULL, NULL};
+  if (env && *env)
+    out[n++] = env;
+  out[n++] = "configs";
+  if (*EF_CONFIG_INSTALL_DIR)
+    out[n++] = EF_CONFIG_INSTALL_DIR;
+  return n;
+}
+
+static int name_cmp(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "a, b, c": the config names (YAML files) in the folders, sorted and
+ * without repeats, or "none". malloc'd; NULL when out of memory. */
+static char *available_configs(const char *const *dirs, size_t n_dirs) {
+  char **names = NULL;
+  size_t n = 0, cap = 0, len = 5;
+  for (size_t d = 0; d < n_dirs; d++) {
+    DIR *dir = opendir(dirs[d]);
+    struct dirent *e;
+    while (dir && (e = readdir(dir)) != NULL) {
+      size_t l = strlen(e->d_name);
+      if (e->d_name[0] == '.' || l < 6 || !has_suffix(e->d_name, ".yaml"))
+        continue;
+      if (n == cap) {
+        cap = cap ? 2 * cap : 16;
+        char **grown = realloc(names, cap * sizeof *names);
+        if (!grown)
+          break;
+        names = grown;
+      }
+      if (!(names[n] = strndup(e->d_name, l - 5)))
+        break;
+      len += l - 5 + 2;
+      n++;
+    }
+    if (dir)
+      closedir(dir);
+  }
+  char *out = malloc(len);
+  if (out) {
+    strcpy(out, n ? "" : "none");
+    qsort(names, n, sizeof *names, name_cmp);
+    for (size_t i = 0; i < n; i++)
+      if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
+        strcat(strcat(out, *out ? ", " : ""), names[i]);
+  }
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+  return out;
+}
+
+/* The folder to read `name` from: the first candidate holding it. A name
+ * found nowhere gets the paths tried and the configs there are. */
+static int find_dir(const char *config_dir, const char *name,
+                    const char **dir) {
+  const char *cands[MAX_CANDIDATES];
+  size_t n = candidates(config_dir, cands);
+  char *paths[MAX_CANDIDATES] = {NULL, NULL, NULL};
+  char tried[3 * 4096 + 16] = "";
   int rc = EF_OK;
   for (size_t i = 0; i < n; i++) {
     if (!(paths[i] = config_path(cands[i], name))) {
@@ -221,16 +286,20 @@ static int find_dir(const char *config_dir, const char *name,
       *dir = cands[i];
       goto done;
     }
+    size_t used = strlen(tried);
+    snprintf(tried + used, sizeof tried - used, "%s'%s'", i ? ", " : "",
+             paths[i]);
   }
-  if (n == 1)
-    rc = ef_error_set(EF_ENOTFOUND, "config file '%s' not found", paths[0]);
-  else
-    rc = ef_error_set(EF_ENOTFOUND,
-                      "config file not found: neither '%s' nor '%s' exists",
-                      paths[0], paths[1]);
+  char *names = available_configs(cands, n);
+  rc = ef_error_set(EF_ENOTFOUND,
+                    "config '%s' not found (looked for %s); configs there: "
+                    "%s; choose the folder with --config-dir DIR or "
+                    "EGO4DFEAT_CONFIG_DIR",
+                    name, tried, names ? names : "?");
+  free(names);
 done:
-  free(paths[0]);
-  free(paths[1]);
+  for (size_t i = 0; i < n; i++)
+    free(paths[i]);
   return rc;
 }
 

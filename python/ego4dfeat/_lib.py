@@ -2,8 +2,12 @@
 
 The library is looked up, in order, at:
   1. $EF_LIBRARY (a path to the shared library),
-  2. the libdir pkg-config reports for ego4dfeat (an installed library),
-  3. a build tree: $EF_BUILD_ROOT/lib, then <source root>/build/lib.
+  2. the system loader's own search for libego4dfeat.so.0
+     (LD_LIBRARY_PATH, the ld.so cache, the default folders),
+  3. the libdir pkg-config reports for ego4dfeat (an installed library,
+     e.g. under /usr/local where the ld.so cache was not refreshed),
+  4. a build tree: $EF_BUILD_ROOT/lib, then build/lib of the source
+     checkout this package sits in (only when it sits in one).
 The first one that loads is kept for the life of the process.
 """
 import ctypes
@@ -127,12 +131,19 @@ def _pkg_config_libdir():
     return d if p.returncode == 0 and d else None
 
 
+def _in_checkout():
+    # A pip-installed copy sits in site-packages: no build tree beside it.
+    return os.path.isfile(os.path.join(_source_root(), "meson.build"))
+
+
 def candidates():
     """The paths to try, in order, as (origin, path); pkg-config is only
-    asked once the earlier ones have failed."""
+    asked once the earlier ones have failed. A bare soname is for the
+    system loader to find."""
     env = os.environ.get("EF_LIBRARY")
     if env:
         yield "$EF_LIBRARY", env
+    yield "system loader (LD_LIBRARY_PATH, ld.so cache)", SONAMES[0]
     libdir = _pkg_config_libdir()
     if libdir:
         for n in SONAMES:
@@ -141,8 +152,25 @@ def candidates():
     if build:
         for n in SONAMES:
             yield "$EF_BUILD_ROOT", os.path.join(build, "lib", n)
-    for n in SONAMES:
-        yield "build tree", os.path.join(_source_root(), "build", "lib", n)
+    if _in_checkout():
+        for n in SONAMES:
+            yield "build tree", os.path.join(_source_root(), "build", "lib",
+                                             n)
+
+
+def _loaded_path(soname):
+    """Where the system loader found soname: its line in /proc/self/maps
+    (the soname itself where that cannot be read)."""
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) >= 6 and os.path.basename(
+                        fields[-1]).startswith(soname):
+                    return fields[-1]
+    except OSError:
+        pass
+    return soname
 
 
 def _declare(lib):
@@ -164,15 +192,18 @@ def lib():
         return _lib
     tried = []
     for origin, p in candidates():
-        if not os.path.exists(p):
+        if os.sep in p and not os.path.exists(p):
             tried.append(f"{origin}: {p} (absent)")
             continue
         try:
             _lib = _declare(ctypes.CDLL(p))
-            path = p
+            path = p if os.sep in p else _loaded_path(p)
             return _lib
         except (OSError, AttributeError) as e:
-            tried.append(f"{origin}: {p} ({e})")
+            why = "not found" if os.sep not in p else str(e)
+            tried.append(f"{origin}: {p} ({why})")
     raise OSError("libego4dfeat not found; set EF_LIBRARY to its path, "
-                  "install it (meson install), or build it in build/. "
-                  "Tried:\n  " + "\n  ".join(tried))
+                  "add its folder to LD_LIBRARY_PATH, install it (meson "
+                  "install; then ldconfig, or PKG_CONFIG_PATH for its "
+                  ".pc file), or build it in build/. Tried:\n  "
+                  + "\n  ".join(tried))

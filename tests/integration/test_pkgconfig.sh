@@ -29,4 +29,21 @@ LD_LIBRARY_PATH="$libdir" "$dest/hello"
 bad=$(nm -D --defined-only "$libdir/libego4dfeat.so.0" | awk '{print $3}' | grep -v '^ef_' || true)
 [ -z "$bad" ] || { echo "non-ef_ symbols exported:"; echo "$bad"; exit 1; }
 objdump -p "$libdir/libego4dfeat.so.0" | grep -q 'SONAME *libego4dfeat.so.0' || { echo "bad soname"; exit 1; }
-echo "pkg-config build, symbol and soname checks passed"
+# The CLI: installed with a runpath to the installed library, and the
+# bundled configs installed where the library looks last.
+cli=$(find "$dest" -type f -name ego4dfeat | head -n 1)
+want_libdir=$(sed -n 's/^libdir=//p' "$pc" | sed "s|\${prefix}|$prefix|")
+readelf -d "$cli" | grep -q "RUNPATH.*\[$want_libdir\]" ||
+  { echo "installed CLI has no runpath to $want_libdir"; readelf -d "$cli" | grep -i path; exit 1; }
+[ -f "$dest$prefix/share/ego4dfeat/configs/mvit_k400.yaml" ] ||
+  { echo "configs not installed under $prefix/share/ego4dfeat/configs"; exit 1; }
+# A config name that is nowhere: the message names the installed folder
+# (compiled into the library) and the configs found, here through
+# EGO4DFEAT_CONFIG_DIR pointing at the installed copy.
+out=$(cd "$dest" && EGO4DFEAT_CONFIG_DIR="$dest$prefix/share/ego4dfeat/configs" \
+  LD_LIBRARY_PATH="$libdir" "$cli" extract --config-name mvit_k40 2>&1 || true)
+case "$out" in
+  *"$prefix/share/ego4dfeat/configs/mvit_k40.yaml"*"configs there: "*"mvit_k400"*) ;;
+  *) echo "unexpected message for a missing config: $out"; exit 1 ;;
+esac
+echo "pkg-config build, symbol, soname, runpath and config checks passed"

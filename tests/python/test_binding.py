@@ -393,13 +393,27 @@ def test_library_lookup(tmp_path):
     so = os.path.join(libdir, "libego4dfeat.so.0")
     # Nothing anywhere: the error lists what was tried.
     p = _import_elsewhere(tmp_path / "1", {"EF_LIBRARY": "/nonexistent/l.so",
-                                           "EF_BUILD_ROOT": None})
+                                           "EF_BUILD_ROOT": None,
+                                           "LD_LIBRARY_PATH": None})
     assert p.returncode != 0
     assert "libego4dfeat not found" in p.stderr
     assert "$EF_LIBRARY: /nonexistent/l.so (absent)" in p.stderr
+    assert "system loader (LD_LIBRARY_PATH, ld.so cache): libego4dfeat.so.0 " \
+        "(not found)" in p.stderr
+    # A copy outside a checkout (as pip installs it) names no build tree
+    # beside itself.
+    assert "build tree" not in p.stderr and "pkg/build" not in p.stderr
+    # The system loader's search: LD_LIBRARY_PATH.
+    p = _import_elsewhere(tmp_path / "4", {"EF_LIBRARY": None,
+                                           "EF_BUILD_ROOT": None,
+                                           "LD_LIBRARY_PATH": libdir})
+    assert p.returncode == 0, p.stderr
+    assert os.path.samefile(p.stdout.split()[0], so)
+    assert p.stdout.split()[1] == "0.1.0"
     # A build tree.
     p = _import_elsewhere(tmp_path / "2", {"EF_LIBRARY": None,
-                                           "EF_BUILD_ROOT": build_root})
+                                           "EF_BUILD_ROOT": build_root,
+                                           "LD_LIBRARY_PATH": None})
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == [so, "0.1.0"]
     # An installed library, found through pkg-config's libdir.
@@ -408,6 +422,7 @@ def test_library_lookup(tmp_path):
         f"libdir={libdir}\nName: ego4dfeat\nDescription: test\n"
         "Version: 0.1.0\nLibs: -L${libdir} -lego4dfeat\n")
     p = _import_elsewhere(tmp_path / "3", {"EF_LIBRARY": None,
-                                           "EF_BUILD_ROOT": None})
+                                           "EF_BUILD_ROOT": None,
+                                           "LD_LIBRARY_PATH": None})
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == [so, "0.1.0"]
