@@ -78,6 +78,11 @@ struct decoder {
   int rgb_linesize[4];
   int rgb_w, rgb_h;
   int rgb_live;
+  /* Lazy mode: the due frame is converted only when decoder_rgb() asks,
+   * from this reference to it; rgb_ready says it has been. */
+  int lazy;
+  AVFrame *due;
+  int rgb_ready;
   int rgb_forever; /* due until the bound: it was the last frame */
   int64_t rgb_until;
   int64_t rgb_emitted;
@@ -344,11 +349,31 @@ static int convert(decoder *d, const AVFrame *f) {
   return EF_OK;
 }
 
+/* The frame being handed out: its RGB once converted (NULL before, in
+ * lazy mode), and its size either way. */
+static void fill_rgb(const decoder *d, sampled_frame *out) {
+  const AVFrame *f = d->lazy ? d->due : NULL;
+  out->rgb = d->rgb_ready ? d->rgb[0] : NULL;
+  out->linesize = d->rgb_ready ? d->rgb_linesize[0] : 0;
+  out->width = f ? f->width : d->rgb_w;
+  out->height = f ? f->height : d->rgb_h;
+}
+
 /* Converts the candidate; it is then due until `until` (or the bound). */
 static int take_candidate(decoder *d, int64_t until, int forever) {
-  int rc = convert(d, d->cur);
-  if (rc < 0)
-    return rc;
+  int rc;
+  if (d->lazy) {
+    av_frame_unref(d->due);
+    rc = av_frame_ref(d->due, d->cur);
+    if (rc < 0)
+      return av_fail(d, EF_ENOMEM, "cannot keep a frame", rc);
+    d->rgb_ready = 0;
+  } else {
+    rc = convert(d, d->cur);
+    if (rc < 0)
+      return rc;
+    d->rgb_ready = 1;
+  }
   d->rgb_live = 1;
   d->rgb_until = until;
   d->rgb_forever = forever;
@@ -431,7 +456,8 @@ static int open_one(const char *path, int64_t fps_num, int64_t fps_den,
   d->recv = av_frame_alloc();
   d->cur = av_frame_alloc();
   d->hw_tmp = av_frame_alloc();
-  if (!d->pkt || !d->recv || !d->cur || !d->hw_tmp)
+  d->due = av_frame_alloc();
+  if (!d->pkt || !d->recv || !d->cur || !d->hw_tmp || !d->due)
     goto nomem;
   if ((rc = open_input(d)) < 0 || (rc = open_codec(d, threads)) < 0)
     goto fail;
@@ -491,10 +517,7 @@ int decoder_next(decoder *d, sampled_frame *out) {
     }
     if (d->rgb_live &&
         (d->rgb_forever || target_before(d, d->k, in_tb(d, d->rgb_until)))) {
-      out->rgb = d->rgb[0];
-      out->linesize = d->rgb_linesize[0];
-      out->width = d->rgb_w;
-      out->height = d->rgb_h;
+      fill_rgb(d, out);
       out->index = d->k++;
       out->repeat = d->rgb_emitted++ > 0;
       out->pts = d->rgb_pts;
@@ -513,6 +536,23 @@ int decoder_next(decoder *d, sampled_frame *out) {
   }
 }
 
+void decoder_set_lazy(decoder *d, int lazy) {
+  d->lazy = lazy;
+}
+
+int decoder_rgb(decoder *d, sampled_frame *f) {
+  if (!d->rgb_ready) {
+    if (!d->lazy || !d->due->buf[0])
+      return ef_error_set(EF_EINVAL, "%s: no frame to convert", d->path);
+    int rc = convert(d, d->due);
+    if (rc < 0)
+      return rc;
+    d->rgb_ready = 1;
+  }
+  fill_rgb(d, f);
+  return EF_OK;
+}
+
 double decoder_duration(const decoder *d) {
   return d->bound_known ? seconds(d->bound) : 0.0;
 }
@@ -525,6 +565,7 @@ void decoder_close(decoder *d) {
   av_frame_free(&d->cur);
   av_frame_free(&d->recv);
   av_frame_free(&d->hw_tmp);
+  av_frame_free(&d->due);
   av_packet_free(&d->pkt);
   avcodec_free_context(&d->cc);
   avformat_close_input(&d->fmt);

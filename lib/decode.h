@@ -43,6 +43,14 @@ int decoder_open_hw(const char *path, int64_t fps_num, int64_t fps_den,
                     int threads, decode_hw hw, int hw_device, decoder **out);
 /* 1 if NVDEC decodes this file. */
 int decoder_uses_hw(const decoder *d);
+/* Lazy mode (set before the first decoder_next): sampled frames come with
+ * rgb NULL, and only those passed to decoder_rgb() are converted. A caller
+ * that uses one frame in five skips four conversions. */
+void decoder_set_lazy(decoder *d, int lazy);
+/* Converts the frame decoder_next() returned last (also after it returned
+ * 0, for the last frame) and fills f->rgb and f->linesize. Converting a
+ * frame twice costs nothing: the result is kept. */
+int decoder_rgb(decoder *d, sampled_frame *f);
 /* 1 with *out filled, 0 at the end, negative on error (message names the
  * file and the frame). */
 int decoder_next(decoder *d, sampled_frame *out);

@@ -21,8 +21,9 @@ struct video_windows {
   const ef_settings *s;
   int decode_threads;
   transform *tf;
-  buffer_pool *pool; /* window buffers */
-  float *ring;       /* frame_window frames of [3][crop][crop] */
+  buffer_pool *pool;   /* window buffers */
+  float *ring;         /* frame_window frames of [3][crop][crop] */
+  int64_t *ring_frame; /* the frame index each slot holds, -1 for none */
   size_t frame_floats;
   double busy;
 };
@@ -48,7 +49,8 @@ int video_windows_create(const ef_settings *s, int decode_threads,
   vw->decode_threads = decode_threads;
   vw->frame_floats = 3 * (size_t)s->crop_size * (size_t)s->crop_size;
   vw->ring = malloc(sizeof(float) * vw->frame_floats * (size_t)s->frame_window);
-  if (!vw->ring) {
+  vw->ring_frame = malloc(sizeof(int64_t) * (size_t)s->frame_window);
+  if (!vw->ring || !vw->ring_frame) {
     rc = ef_error_set(EF_ENOMEM, "out of memory for %lld frames",
                       (long long)s->frame_window);
     goto fail;
@@ -116,6 +118,31 @@ int emit_status_item(item_kind kind, size_t video, int64_t value,
   return emit(ctx, it) ? EF_ECANCELLED : EF_OK;
 }
 
+/* Transforms sampled frame f into its ring slot: the previous slot's copy
+ * when f repeats the source frame already transformed there. */
+static int transform_sample(video_windows *vw, decoder *d, sampled_frame *f,
+                            const char *path, int is_stereo) {
+  float *slot = ring_slot(vw, f->index);
+  const int64_t W = vw->s->frame_window;
+  const int64_t prev = f->index - 1;
+  if (f->repeat && f->index > 0 && vw->ring_frame[prev % W] == prev) {
+    const float *src = ring_slot(vw, prev);
+    if (src != slot)
+      memcpy(slot, src, vw->frame_floats * sizeof *slot);
+  } else {
+    int rc = decoder_rgb(d, f);
+    if (rc != EF_OK)
+      return rc;
+    /* Stereo videos keep the left half of each frame. */
+    int width = is_stereo ? f->width / 2 : f->width;
+    rc = transform_frame(vw->tf, f->rgb, f->linesize, width, f->height, slot);
+    if (rc != EF_OK)
+      return ef_error_prefix(path);
+  }
+  vw->ring_frame[f->index % W] = f->index;
+  return EF_OK;
+}
+
 int video_windows_run(video_windows *vw, size_t video, const char *path,
                       int is_stereo, emit_fn emit, void *ctx) {
   const ef_settings *s = vw->s;
@@ -134,21 +161,18 @@ int video_windows_run(video_windows *vw, size_t video, const char *path,
   rc = emit_status_item(ITEM_START, video,
                         expected > 0 ? window_count(expected, W, S) : -1,
                         expected, emit, ctx);
+  for (int64_t i = 0; i < W; i++)
+    vw->ring_frame[i] = -1;
+  /* One-frame windows every S frames (the image configs) use one frame in
+   * S: the others are neither converted to RGB nor transformed. The last
+   * frame, which a back-padded window may need, can still be converted at
+   * the end. Longer windows use every frame. */
+  const int sparse = W == 1 && S > 1;
+  decoder_set_lazy(d, 1);
   while (rc == EF_OK && (rc = decoder_next(d, &f)) == 1) {
-    float *slot = ring_slot(vw, f.index);
-    if (f.repeat && f.index > 0) {
-      /* The same source frame again: reuse its transform. */
-      const float *prev = ring_slot(vw, f.index - 1);
-      if (prev != slot)
-        memcpy(slot, prev, vw->frame_floats * sizeof *slot);
-      rc = EF_OK;
-    } else {
-      /* Stereo videos keep the left half of each frame. */
-      int width = is_stereo ? f.width / 2 : f.width;
-      rc = transform_frame(vw->tf, f.rgb, f.linesize, width, f.height, slot);
-      if (rc != EF_OK)
-        ef_error_prefix(path);
-    }
+    rc = !sparse || f.index % S == 0
+             ? transform_sample(vw, d, &f, path, is_stereo)
+             : EF_OK;
     frames = f.index + 1;
     int64_t first = f.index - W + 1;
     if (rc == EF_OK && first >= 0 && first % S == 0) {
@@ -167,6 +191,9 @@ int video_windows_run(video_windows *vw, size_t video, const char *path,
   if (frames < W || (frames - W) % S != 0) {
     int64_t first;
     window_bounds(windows, frames, W, S, &first);
+    if (sparse && vw->ring_frame[0] != frames - 1 &&
+        (rc = transform_sample(vw, d, &f, path, is_stereo)) != EF_OK)
+      goto done;
     rc = emit_window(vw, video, windows++, first, frames, emit, ctx);
     if (rc != EF_OK)
       goto done;
@@ -187,5 +214,6 @@ void video_windows_free(video_windows *vw) {
     return;
   transform_free(vw->tf);
   free(vw->ring);
+  free(vw->ring_frame);
   free(vw);
 }

@@ -71,11 +71,18 @@ def test_video_config_resamples_25fps_and_short_videos(tmp_path, videos,
 
 
 def test_image_config_one_frame_every_stride(tmp_path, videos, models):
+    # Only one frame in five is converted and transformed; a 25 fps clip
+    # (resampled: repeated source frames) and a short one check that the
+    # skipped frames and the back-padded last frame are the right ones.
     out = run_and_compare(tmp_path, videos, "omnivore_image",
-                          models / "tiny_image.pt", "image", ["clip30"],
-                          1, 5, 256, 224, IMAGENET)
+                          models / "tiny_image.pt", "image",
+                          ["clip30", "clip25", "short"], 1, 5, 256, 224,
+                          IMAGENET)
     # 75 frames: 0, 5, ..., 70 and the back-padded last frame 74.
     assert load_pt(out / "clip30.pt").shape == (16, 8)
+    # 60 frames: 0, 5, ..., 55 and 59; 12 frames: 0, 5, 10 and 11.
+    assert load_pt(out / "clip25.pt").shape == (13, 8)
+    assert load_pt(out / "short.pt").shape == (4, 8)
 
 
 def test_batches_spanning_videos_give_the_same_features(tmp_path, videos,
