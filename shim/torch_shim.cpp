@@ -30,6 +30,7 @@
 #include <ATen/autocast_mode.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
+#include <torch/version.h>
 
 #include "ego4dfeat/ego4dfeat.h"
 
@@ -126,10 +127,9 @@ public:
   explicit autocast_scope(bool on) : on_(on) {
     if (!on_)
       return;
-    prev_enabled_ = at::autocast::is_enabled();
-    prev_dtype_ = at::autocast::get_autocast_gpu_dtype();
-    at::autocast::set_enabled(true);
-    at::autocast::set_autocast_gpu_dtype(at::kHalf);
+    prev_enabled_ = enabled();
+    prev_dtype_ = dtype();
+    set(true, at::kHalf);
     at::autocast::increment_nesting();
   }
   ~autocast_scope() {
@@ -137,13 +137,38 @@ public:
       return;
     if (at::autocast::decrement_nesting() == 0)
       at::autocast::clear_cache();
-    at::autocast::set_enabled(prev_enabled_);
-    at::autocast::set_autocast_gpu_dtype(prev_dtype_);
+    set(prev_enabled_, prev_dtype_);
   }
   autocast_scope(const autocast_scope &) = delete;
   autocast_scope &operator=(const autocast_scope &) = delete;
 
 private:
+  /* libtorch 2.4 made these per device type (the CUDA-only calls are
+   * deprecated there). */
+#if TORCH_VERSION_MAJOR > 2 ||                                                 \
+    (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  static bool enabled() {
+    return at::autocast::is_autocast_enabled(at::kCUDA);
+  }
+  static at::ScalarType dtype() {
+    return at::autocast::get_autocast_dtype(at::kCUDA);
+  }
+  static void set(bool on, at::ScalarType t) {
+    at::autocast::set_autocast_enabled(at::kCUDA, on);
+    at::autocast::set_autocast_dtype(at::kCUDA, t);
+  }
+#else
+  static bool enabled() {
+    return at::autocast::is_enabled();
+  }
+  static at::ScalarType dtype() {
+    return at::autocast::get_autocast_gpu_dtype();
+  }
+  static void set(bool on, at::ScalarType t) {
+    at::autocast::set_enabled(on);
+    at::autocast::set_autocast_gpu_dtype(t);
+  }
+#endif
   bool on_;
   bool prev_enabled_ = false;
   at::ScalarType prev_dtype_ = at::kHalf;
