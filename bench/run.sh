@@ -10,7 +10,7 @@ CLI=build/examples/ego4dfeat
 PY=/usr/bin/python3
 W=${BENCH_DIR:-/tmp/ego4dfeat-bench}
 mkdir -p "$W"
-[ -x "$B" ] && [ -x "$CLI" ] || meson compile -C build
+[ -x "$B" ] && [ -x "$CLI" ] && [ -x build/bench/bench_transform ] || meson compile -C build
 
 clip() { # clip NAME SIZE SECONDS
   [ -f "$W/$1.mp4" ] || ffmpeg -nostdin -v error -y -f lavfi \
@@ -29,6 +29,11 @@ secs() { $PY -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv
 echo "== start-up: the CLI with libtorch loaded, doing nothing"
 t0=$(date +%s.%N); $CLI --help >/dev/null; t1=$(date +%s.%N)
 echo "ego4dfeat --help: $(secs "$t0" "$t1") s"
+
+echo "== the transform alone, one thread (ms per frame)"
+for s in "320 240" "960 540" "1920 1080"; do
+  build/bench/bench_transform $s 256 256
+done
 
 echo "== decode + RGB + transform + windows vs plain decoding (W 32, S 16, side 256, crop 256)"
 for r in c240:320x240:600 c540:960x540:300 c1080:1920x1080:300; do
