@@ -27,6 +27,10 @@ typedef struct {
  * EF_OK, or a negative status with the error recorded (m is then empty):
  * the file cannot be read, is empty, or has no uid column. */
 int manifest_load(const char *dir, manifest *m);
+/* The same from CSV text already in memory (len bytes, no NUL needed);
+ * `path` names it in messages. What manifest_load() does after reading,
+ * apart so that tests and the fuzzer reach it without a file. */
+int manifest_parse(const char *path, const char *text, size_t len, manifest *m);
 /* The first row of uid, or NULL if the manifest has none. */
 const manifest_row *manifest_find(const manifest *m, const char *uid);
 /* Frees the rows; m is left empty. */

@@ -5,6 +5,8 @@
 #ifndef EF_STEREO_LIST_H
 #define EF_STEREO_LIST_H
 
+#include <stddef.h>
+
 #include "strvec.h"
 
 /* Appends to `stereo` the uids flagged stereo in <dir>/ego4d.json, then
@@ -13,5 +15,9 @@
  * file cannot be read or is not valid JSON, or out of memory); the caller
  * frees `stereo` in either case. */
 int stereo_list_load(const char *dir, strvec *stereo);
+/* The same from JSON text already in memory (len bytes); `path` names it
+ * in messages. For tests and the fuzzer, which need no file. */
+int stereo_list_parse(const char *path, const void *data, size_t len,
+                      strvec *stereo);
 
 #endif
