@@ -23,6 +23,7 @@
 #include <libswresample/swresample.h>
 
 #include "error.h"
+#include "probe.h"
 
 /* A demuxer or codec that keeps failing at the same spot must not spin
  * forever; this many errors in a row end the stream with an error. */
@@ -74,10 +75,8 @@ static int read_fail(const audio_reader *r, const char *what, int averr) {
 
 static int open_input(audio_reader *r) {
   int rc = avformat_open_input(&r->fmt, r->path, NULL, NULL);
-  if (rc == AVERROR(ENOENT))
-    return ef_error_set(EF_ENOTFOUND, "%s: no such file", r->path);
   if (rc < 0)
-    return av_fail(r, EF_EDECODE, "not a media file", rc);
+    return probe_open_error(r->path, rc);
   rc = avformat_find_stream_info(r->fmt, NULL);
   if (rc < 0)
     return av_fail(r, EF_EDECODE, "cannot read stream info", rc);

@@ -268,9 +268,13 @@ static int emit_scalar(yaml_emitter_t *em, const char *text, bool is_string) {
   if (is_string)
     style = cfg_text_type(text) == CFG_T_STR ? YAML_ANY_SCALAR_STYLE
                                              : YAML_SINGLE_QUOTED_SCALAR_STYLE;
+  /* libyaml also refuses text that is not UTF-8 here: say which. */
   if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (const yaml_char_t *)text,
                                     (int)len, 1, 1, style))
-    return ef_error_set(EF_ENOMEM, "out of memory writing YAML");
+    return ef_error_set(EF_EINVAL,
+                        "cannot write the config value '%.100s' as YAML (out "
+                        "of memory, or not UTF-8 text)",
+                        text);
   return emit(em, &ev);
 }
 

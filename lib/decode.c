@@ -125,10 +125,8 @@ static int av_fail(const decoder *d, int code, const char *what, int averr) {
 
 static int open_input(decoder *d) {
   int rc = avformat_open_input(&d->fmt, d->path, NULL, NULL);
-  if (rc == AVERROR(ENOENT))
-    return ef_error_set(EF_ENOTFOUND, "%s: no such file", d->path);
   if (rc < 0)
-    return av_fail(d, EF_EDECODE, "not a media file", rc);
+    return probe_open_error(d->path, rc);
   rc = avformat_find_stream_info(d->fmt, NULL);
   if (rc < 0)
     return av_fail(d, EF_EDECODE, "cannot read stream info", rc);

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +26,11 @@ static int nomem(void) {
 }
 
 /* One CSV record (RFC 4180: quoted fields, "" inside quotes, CRLF or LF,
- * line breaks inside quotes). Advances *pos; 0 at the end of the text.
- * buf is scratch space as long as the text, shared by all records. */
+ * line breaks inside quotes). Advances *pos; 1 for a record, 0 at the end
+ * of the text, EF_ENOMEM, or EF_EINVAL (no message recorded) when a quote
+ * is still open at the end of the text: that would swallow every row
+ * after it, so it is an error rather than one long field. buf is scratch
+ * space as long as the text, shared by all records. */
 static int csv_record(const char *text, size_t len, size_t *pos, strvec *fields,
                       char *buf) {
   size_t i = *pos;
@@ -56,6 +60,8 @@ static int csv_record(const char *text, size_t len, size_t *pos, strvec *fields,
       buf[blen++] = c;
       i++;
     }
+    if (quoted)
+      return EF_EINVAL;
     if (strvec_push(fields, str_ndup(buf, blen)) != EF_OK)
       return EF_ENOMEM;
     if (i < len && text[i] == ',') {
@@ -70,6 +76,25 @@ static int csv_record(const char *text, size_t len, size_t *pos, strvec *fields,
   }
   *pos = i;
   return 1;
+}
+
+/* The 1-based line of text[pos], for messages. */
+static size_t line_at(const char *text, size_t pos) {
+  size_t line = 1;
+  for (size_t i = 0; i < pos; i++)
+    line += text[i] == '\n';
+  return line;
+}
+
+/* The message for a csv_record() failure of the record starting at pos. */
+static int record_error(const char *path, const char *text, size_t pos,
+                        int rc) {
+  if (rc == EF_EINVAL)
+    return ef_error_set(EF_EINVAL,
+                        "%s: line %zu: quoted field not closed before the "
+                        "end of the file",
+                        path, line_at(text, pos));
+  return nomem();
 }
 
 static int col_index(const strvec *header, const char *name) {
@@ -96,14 +121,21 @@ static int empty_value(const char *s) {
   return !*s || strncasecmp(s, "nan", 3) == 0;
 }
 
-/* A count such as "1234" or "1234.0"; `none` when absent or unreadable. */
-static int64_t count_value(const char *s, int64_t none) {
+/* A count such as "1234" or "1234.0", at most `max`; `none` when absent
+ * or unreadable: negative, not finite, too large, or followed by other
+ * text ("12abc"). Such a value is treated as unknown, so discovery probes
+ * the file instead of trusting it. */
+static int64_t count_value(const char *s, int64_t max, int64_t none) {
   char *end;
   double v;
   if (empty_value(s))
     return none;
   v = strtod(s, &end);
-  if (end == s || !isfinite(v) || v < 0 || v > 9e15)
+  if (end == s)
+    return none;
+  while (isspace((unsigned char)*end))
+    end++;
+  if (*end || !isfinite(v) || v < 0 || v > (double)max)
     return none;
   return (int64_t)llround(v);
 }
@@ -172,9 +204,11 @@ static void manifest_fill(manifest_row *r, const strvec *row,
   const char *as = field(row, c->audio_start);
   const char *ad = field(row, c->audio_dur);
 
-  r->num_frames = count_value(field(row, c->frames), -1);
-  r->width = (int)count_value(field(row, c->width), 0);
-  r->height = (int)count_value(field(row, c->height), 0);
+  /* Frame counts up to 9e15 stay exact in a double; sizes must fit an
+   * int (a bigger one is not a display size). */
+  r->num_frames = count_value(field(row, c->frames), 9000000000000000, -1);
+  r->width = (int)count_value(field(row, c->width), INT_MAX, 0);
+  r->height = (int)count_value(field(row, c->height), INT_MAX, 0);
   if (!as && !ad)
     r->has_audio = -1; /* the manifest does not say */
   else
@@ -195,10 +229,11 @@ void manifest_free(manifest *m) {
 }
 
 /* Parses the rows of the CSV text after its header into m. */
-static int manifest_rows(const char *text, size_t len, size_t pos, char *buf,
-                         const manifest_cols *c, manifest *m) {
+static int manifest_rows(const char *path, const char *text, size_t len,
+                         size_t pos, char *buf, const manifest_cols *c,
+                         manifest *m) {
   strvec row = {0};
-  size_t cap = 0;
+  size_t cap = 0, start = pos;
   int rc;
 
   while ((rc = csv_record(text, len, &pos, &row, buf)) == 1) {
@@ -219,10 +254,11 @@ static int manifest_rows(const char *text, size_t len, size_t pos, char *buf,
       r->row = m->n++;
     }
     strvec_free(&row);
+    start = pos;
   }
   strvec_free(&row);
   if (rc < 0)
-    return nomem();
+    return record_error(path, text, start, rc);
   if (m->n > 1)
     qsort(m->rows, m->n, sizeof *m->rows, cmp_row);
   return EF_OK;
@@ -231,12 +267,44 @@ oom:
   return nomem();
 }
 
-int manifest_load(const char *dir, manifest *m) {
-  char *path = path_join(dir, "manifest.csv");
-  char *text = NULL, *buf = NULL;
+int manifest_parse(const char *path, const char *text, size_t len,
+                   manifest *m) {
+  char *buf = NULL;
   strvec header = {0};
   manifest_cols cols = {-1, -1, -1, -1, -1, -1};
-  size_t len = 0, pos = 0;
+  size_t pos = 0;
+  int rc;
+
+  memset(m, 0, sizeof *m);
+  /* A NUL byte is no CSV text (a binary file, or a disk error): say so
+   * rather than silently cutting the uid that holds it. */
+  const char *nul = memchr(text, '\0', len);
+  if (nul)
+    return ef_error_set(EF_EINVAL, "%s: line %zu: NUL byte (not a text file)",
+                        path, line_at(text, (size_t)(nul - text)));
+  /* len + 1 so that an empty text still gets a buffer. */
+  if (!(buf = malloc(len + 1)))
+    return nomem();
+  if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+    pos = 3; /* a UTF-8 byte order mark, as spreadsheet tools write */
+  rc = csv_record(text, len, &pos, &header, buf);
+  if (rc == 0)
+    rc = ef_error_set(EF_EINVAL, "%s: empty manifest", path);
+  else if (rc < 0)
+    rc = record_error(path, text, 0, rc);
+  else if ((rc = manifest_columns(path, &header, &cols)) == EF_OK)
+    rc = manifest_rows(path, text, len, pos, buf, &cols, m);
+  if (rc < 0)
+    manifest_free(m);
+  strvec_free(&header);
+  free(buf);
+  return rc < 0 ? rc : EF_OK;
+}
+
+int manifest_load(const char *dir, manifest *m) {
+  char *path = path_join(dir, "manifest.csv");
+  char *text = NULL;
+  size_t len = 0;
   int rc = EF_OK;
 
   memset(m, 0, sizeof *m);
@@ -248,27 +316,11 @@ int manifest_load(const char *dir, manifest *m) {
     rc = ef_error_set(EF_EIO, "%s: cannot read (%s)", path, strerror(errno));
     goto done;
   }
-  if (!(buf = malloc(len + 1))) {
-    rc = nomem();
-    goto done;
-  }
-  if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-    pos = 3; /* a UTF-8 byte order mark, as spreadsheet tools write */
-  rc = csv_record(text, len, &pos, &header, buf);
-  if (rc == 0)
-    rc = ef_error_set(EF_EINVAL, "%s: empty manifest", path);
-  else if (rc < 0)
-    rc = nomem();
-  else if ((rc = manifest_columns(path, &header, &cols)) == EF_OK)
-    rc = manifest_rows(text, len, pos, buf, &cols, m);
-  if (rc < 0)
-    manifest_free(m);
+  rc = manifest_parse(path, text, len, m);
 done:
-  strvec_free(&header);
-  free(buf);
   free(text);
   free(path);
-  return rc < 0 ? rc : EF_OK;
+  return rc;
 }
 
 const manifest_row *manifest_find(const manifest *m, const char *uid) {

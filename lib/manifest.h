@@ -25,8 +25,15 @@ typedef struct {
 
 /* Loads <dir>/manifest.csv if there is one (m stays empty otherwise).
  * EF_OK, or a negative status with the error recorded (m is then empty):
- * the file cannot be read, is empty, or has no uid column. */
+ * the file cannot be read, is empty, has no uid column, holds a NUL byte
+ * or leaves a quote open. A value that is negative, not a number, too
+ * large or followed by other text is "does not say" (-1 or 0 above). */
 int manifest_load(const char *dir, manifest *m);
+/* The same from CSV text already in memory (len bytes, no terminating
+ * NUL needed); `path` names it in messages. What manifest_load() does
+ * after reading, apart so that tests and the fuzzer reach it without a
+ * file. */
+int manifest_parse(const char *path, const char *text, size_t len, manifest *m);
 /* The first row of uid, or NULL if the manifest has none. */
 const manifest_row *manifest_find(const manifest *m, const char *uid);
 /* Frees the rows; m is left empty. */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -32,6 +33,34 @@ int probe_check_path(const char *path) {
   return EF_OK;
 }
 
+/* An ISO media file starts with a box "<size>ftyp"; one that FFmpeg
+ * cannot open lacks its moov box, which writers put at the end. */
+static int starts_like_mp4(const char *path) {
+  unsigned char head[8];
+  FILE *f = fopen(path, "rb");
+  int yes = 0;
+  if (f) {
+    yes = fread(head, 1, sizeof head, f) == sizeof head &&
+          memcmp(head + 4, "ftyp", 4) == 0;
+    fclose(f);
+  }
+  return yes;
+}
+
+int probe_open_error(const char *path, int averr) {
+  char msg[AV_ERROR_MAX_STRING_SIZE];
+  if (averr == AVERROR(ENOENT))
+    return ef_error_set(EF_ENOTFOUND, "%s: no such file", path);
+  av_strerror(averr, msg, sizeof msg);
+  if (averr == AVERROR_INVALIDDATA && starts_like_mp4(path))
+    return ef_error_set(EF_EDECODE,
+                        "%s: incomplete MP4/MOV file: its index (moov atom) "
+                        "is missing, so it was cut short or is still being "
+                        "written (%s)",
+                        path, msg);
+  return ef_error_set(EF_EDECODE, "%s: not a media file (%s)", path, msg);
+}
+
 /* Opens and reads the stream headers; messages name the file. */
 static int open_media(const char *path, AVFormatContext **out) {
   char msg[AV_ERROR_MAX_STRING_SIZE];
@@ -43,12 +72,8 @@ static int open_media(const char *path, AVFormatContext **out) {
   if (rc < 0)
     return rc;
   rc = avformat_open_input(&fmt, path, NULL, NULL);
-  if (rc < 0) {
-    av_strerror(rc, msg, sizeof msg);
-    if (rc == AVERROR(ENOENT))
-      return ef_error_set(EF_ENOTFOUND, "%s: no such file", path);
-    return ef_error_set(EF_EDECODE, "%s: not a media file (%s)", path, msg);
-  }
+  if (rc < 0)
+    return probe_open_error(path, rc);
   rc = avformat_find_stream_info(fmt, NULL);
   if (rc < 0) {
     av_strerror(rc, msg, sizeof msg);

@@ -25,6 +25,11 @@ typedef struct {
  * EF_EIO. libavformat says "Invalid data" for all three, so openers check
  * first. */
 int probe_check_path(const char *path);
+/* The error for avformat_open_input() failing with `averr` on path:
+ * EF_ENOTFOUND "no such file", or EF_EDECODE "not a media file (...)" --
+ * except for an MP4/MOV whose header is there but whose index (moov) is
+ * not, which is truncated or still being written, and says so. */
+int probe_open_error(const char *path, int averr);
 
 /* EF_OK, or EF_ENOTFOUND / EF_EDECODE with a message naming the file. A
  * file with no video and no audio stream is EF_ENOSTREAM. */

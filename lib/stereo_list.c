@@ -40,6 +40,11 @@ static int json_next(json_reader *r, yaml_event_t *ev) {
                       r->parser.problem ? r->parser.problem : "parse error");
 }
 
+/* Ego4D's files nest 5 levels deep. libyaml's scanner spends time
+ * proportional to the open brackets on every token, so a hostile file
+ * 100,000 brackets deep would take minutes: deeper values are refused. */
+#define JSON_MAX_DEPTH 256
+
 /* Skips the rest of a node whose first event is `ev` (already read). */
 static int json_skip(json_reader *r, const yaml_event_t *ev) {
   int depth = ev->type == YAML_SEQUENCE_START_EVENT ||
@@ -50,10 +55,16 @@ static int json_skip(json_reader *r, const yaml_event_t *ev) {
     if (rc < 0)
       return rc;
     if (e.type == YAML_SEQUENCE_START_EVENT ||
-        e.type == YAML_MAPPING_START_EVENT)
-      depth++;
-    else if (e.type == YAML_SEQUENCE_END_EVENT ||
-             e.type == YAML_MAPPING_END_EVENT)
+        e.type == YAML_MAPPING_START_EVENT) {
+      if (++depth > JSON_MAX_DEPTH) {
+        yaml_event_delete(&e);
+        return ef_error_set(EF_EINVAL,
+                            "%s: line %zu: values nested deeper than %d "
+                            "levels",
+                            r->path, r->parser.mark.line + 1, JSON_MAX_DEPTH);
+      }
+    } else if (e.type == YAML_SEQUENCE_END_EVENT ||
+               e.type == YAML_MAPPING_END_EVENT)
       depth--;
     else if (e.type == YAML_STREAM_END_EVENT)
       depth = 0;
@@ -103,13 +114,18 @@ static int json_key(json_reader *r, char **key) {
 }
 
 /* The next value: 1 with *val set if it is a scalar (the caller frees
- * it), 0 if it was an array or object (skipped). */
+ * it), 0 if it was an array, an object (skipped) or JSON's null (plain
+ * "null", unlike the string "null"): a uid that is null is no uid. */
 static int json_scalar(json_reader *r, char **val) {
   yaml_event_t e;
   int rc = json_next(r, &e);
   if (rc < 0)
     return rc;
-  if (e.type == YAML_SCALAR_EVENT) {
+  if (e.type == YAML_SCALAR_EVENT &&
+      e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+      strcmp((const char *)e.data.scalar.value, "null") == 0) {
+    rc = 0;
+  } else if (e.type == YAML_SCALAR_EVENT) {
     *val = strdup((const char *)e.data.scalar.value);
     rc = *val ? 1 : nomem();
   } else {
@@ -183,6 +199,10 @@ static int json_top(json_reader *r) {
     yaml_event_delete(&e);
   } while (type == YAML_STREAM_START_EVENT ||
            type == YAML_DOCUMENT_START_EVENT);
+  /* An empty file is a broken download, not a list without stereo
+   * videos: json.load() fails on it too. */
+  if (type == YAML_STREAM_END_EVENT)
+    return ef_error_set(EF_EINVAL, "%s: empty file, no JSON value", r->path);
   if (type != YAML_MAPPING_START_EVENT)
     return EF_OK;
   while ((rc = json_key(r, &key)) == 1) {
@@ -197,6 +217,43 @@ static int json_top(json_reader *r) {
     if (rc < 0)
       return rc;
   }
+  if (rc < 0)
+    return rc;
+  /* After the object, only the end of the file: "{...}}" or a second
+   * value is not JSON, and may be a file spliced with another. */
+  do {
+    if ((rc = json_next(r, &e)) < 0)
+      return rc;
+    type = e.type;
+    yaml_event_delete(&e);
+  } while (type == YAML_DOCUMENT_END_EVENT);
+  if (type != YAML_STREAM_END_EVENT)
+    return ef_error_set(EF_EINVAL, "%s: line %zu: text after the JSON value",
+                        r->path, r->parser.mark.line + 1);
+  return EF_OK;
+}
+
+/* Runs the reader over a parser whose input is set; sorts on success. */
+static int stereo_read(json_reader *r, strvec *stereo) {
+  int rc = json_top(r);
+  if (rc == EF_OK)
+    strvec_sort(stereo);
+  return rc;
+}
+
+int stereo_list_parse(const char *path, const void *data, size_t len,
+                      strvec *stereo) {
+  json_reader r;
+  int rc;
+
+  memset(&r, 0, sizeof r);
+  r.path = path;
+  r.stereo = stereo;
+  if (!yaml_parser_initialize(&r.parser))
+    return nomem();
+  yaml_parser_set_input_string(&r.parser, data, len);
+  rc = stereo_read(&r, stereo);
+  yaml_parser_delete(&r.parser);
   return rc;
 }
 
@@ -225,12 +282,11 @@ int stereo_list_load(const char *dir, strvec *stereo) {
     free(path);
     return nomem();
   }
+  /* Streamed from the file: Ego4D's ego4d.json is hundreds of MB. */
   yaml_parser_set_input_file(&r.parser, f);
-  rc = json_top(&r);
+  rc = stereo_read(&r, stereo);
   yaml_parser_delete(&r.parser);
   fclose(f);
   free(path);
-  if (rc == EF_OK)
-    strvec_sort(stereo);
   return rc;
 }

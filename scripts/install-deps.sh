@@ -5,6 +5,7 @@ set -euo pipefail
 
 pkgs=(
   build-essential meson ninja-build pkgconf check clang-format
+  clang libclang-rt-14-dev
   libtorch-dev libopenblas0-pthread libyaml-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   ffmpeg

@@ -2,7 +2,8 @@
 # The whole test suite from a fresh Debian 12 machine: installs what is
 # missing, builds with warnings as errors, runs every test (unit, libtorch,
 # integration), then rebuilds the C core's unit tests under AddressSanitizer
-# and UndefinedBehaviorSanitizer and runs them again.
+# and UndefinedBehaviorSanitizer and runs them again, and fuzzes the
+# parsers for a short bounded time (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,4 +44,9 @@ setup build-asan -Dwerror=true -Db_sanitize=address,undefined \
 meson compile -C build-asan
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   meson test -C build-asan --suite unit --print-errorlogs --num-processes 2 --no-rebuild
+
+echo "== fuzzing (libFuzzer with ASan + UBSan, 7 s per target)"
+# Replays the committed corpus (tests/fuzz/corpus, regressions included),
+# then mutates for a bounded time; any crash, leak or UB fails the run.
+bash scripts/fuzz.sh 7
 echo "== all tests passed"

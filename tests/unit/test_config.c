@@ -719,6 +719,30 @@ START_TEST(test_override_syntax_errors) {
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_override (corpus/override/regress_not_utf8): a
+ * Latin-1 byte in a value was accepted, then writing config.yaml failed
+ * with "out of memory". Now the override itself is refused. */
+START_TEST(test_override_not_utf8) {
+  ef_config *cfg = load("mvit_k400");
+  char *dump = NULL;
+  override_fails(cfg, "io.out_path=\"quote\xe4 x\"", EF_ECONFIG,
+                 "not valid UTF-8");
+  override_fails(cfg, "+io.caf\xe9=1", EF_ECONFIG, "not allowed"); /* key */
+  override_fails(cfg, "io.out_path=\xc0\xaf", EF_ECONFIG,
+                 "UTF-8"); /* overlong */
+  override_fails(cfg, "io.out_path=\xed\xa0\x80", EF_ECONFIG, "UTF-8");
+  override_fails(cfg, "io.out_path=\xf4\x90\x80\x80", EF_ECONFIG, "UTF-8");
+  ck_assert_int_eq(ef_config_set(cfg, "io.out_path", "\xff"), EF_ECONFIG);
+  /* Real UTF-8 is fine, and the config still dumps. */
+  override_ok(cfg,
+              "io.out_path=/data/caf\xc3\xa9/\xe6\x97\xa5\xf0\x9f\x8e\xa5");
+  ck_assert_int_eq(ef_config_dump(cfg, &dump), EF_OK);
+  ck_assert_ptr_nonnull(strstr(dump, "caf\xc3\xa9"));
+  ef_free(dump);
+  ef_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_config_set) {
   ef_config *cfg = parse("io:\n  out_path: x\n");
   /* Known keys missing from the file can be set: they have defaults. */
@@ -867,6 +891,7 @@ static Suite *config_suite(void) {
   tcase_add_test(ov, test_override_bool_as_int);
   tcase_add_test(ov, test_override_wrong_type_leaves_config);
   tcase_add_test(ov, test_override_syntax_errors);
+  tcase_add_test(ov, test_override_not_utf8);
   tcase_add_test(ov, test_config_set);
   suite_add_tcase(s, ov);
 

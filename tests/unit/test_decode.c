@@ -483,6 +483,22 @@ START_TEST(test_text_file) {
 }
 END_TEST
 
+/* An MP4 cut before its index (moov at the end) is not "not a media
+ * file": the message says what is missing, for the decoder and the probe
+ * (the audio reader shares the same helper). */
+START_TEST(test_mp4_without_index) {
+  char *half = truncated_copy("moovend.mp4", -1);
+  probe_info info;
+
+  expect_open_error(half, EF_EDECODE,
+                    "incomplete MP4/MOV file: its index "
+                    "(moov atom) is missing");
+  ck_assert_int_eq(probe_file(half, &info), EF_EDECODE);
+  ck_assert_ptr_nonnull(strstr(ef_last_error(), "moov atom"));
+  free(half);
+}
+END_TEST
+
 START_TEST(test_audio_only) {
   char *path = fx("audio.mp4");
   expect_open_error(path, EF_ENOSTREAM, "no video stream");
@@ -692,6 +708,7 @@ static Suite *decode_suite(void) {
   tcase_add_test(errors, test_text_file);
   tcase_add_test(errors, test_audio_only);
   tcase_add_test(errors, test_empty_file);
+  tcase_add_test(errors, test_mp4_without_index);
   tcase_add_test(errors, test_truncated);
   tcase_add_test(errors, test_corrupt_middle_is_skipped);
   tcase_add_test(errors, test_no_decodable_frames);
