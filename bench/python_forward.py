@@ -2,10 +2,13 @@
 """python_forward.py - the forward passes alone, as a plain Python pipeline
 runs them: the TorchScript file loaded with torch.jit.load (not frozen, not
 optimised), torch.no_grad(), one [1, 3, T, crop, crop] window at a time, as
-many windows as the CLI computed for the same video. Prints the seconds.
+many windows as the CLI computed for the same video, and as many threads
+as the CLI uses (all cores: Debian's torch picks 1 on the 2-core VM, which
+would flatter the CLI). Prints the seconds.
 
 Usage: python_forward.py MODEL WINDOWS T CROP
 """
+import os
 import sys
 import time
 
@@ -14,6 +17,7 @@ import torch
 
 def main(argv):
     model, windows, t, crop = argv[1], int(argv[2]), int(argv[3]), int(argv[4])
+    torch.set_num_threads(os.cpu_count() or 1)
     net = torch.jit.load(model).eval()
     torch.manual_seed(0)
     x = torch.randn(1, 3, t, crop, crop)

@@ -75,7 +75,9 @@ for opt in true false; do
   eval "cli_$opt=$(secs "$t0" "$t1")"
 done
 windows=$($PY -c "import torch; print(torch.load('$W/f360_true/c360.pt').shape[0])")
-py=$($PY bench/python_forward.py "$W/r3d_18.pt" "$windows" 16 112 | tee /dev/stderr | sed -n 's/^seconds=//p')
+pyout=$($PY bench/python_forward.py "$W/r3d_18.pt" "$windows" 16 112)
+echo "$pyout" | grep -v '^seconds='
+py=$(echo "$pyout" | sed -n 's/^seconds=//p')
 $PY - "$cli_true" "$cli_false" "$py" "$windows" "$W" <<'PY'
 import sys
 import torch
