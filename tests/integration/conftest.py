@@ -101,3 +101,14 @@ def hidden_leftovers(folder):
     if not os.path.isdir(folder):
         return []
     return sorted(n for n in os.listdir(folder) if n.startswith("."))
+
+
+def bitwise_args(video_dir, models, out, *extra):
+    """extract args for runs whose files compare with torch.equal: batch
+    size 1 and one libtorch thread make each window's features
+    bit-identical whatever else the run does; two decode workers keep the
+    2-core machine usable."""
+    return extract_args("mvit_k400", video_dir, out, models / "tiny_video.pt",
+                        "inference_config.batch_size=1",
+                        "inference_config.num_workers=2", "--threads", "1",
+                        *extra)

@@ -11,17 +11,10 @@ import sys
 import pytest
 import torch
 
-from conftest import (extract_args, final_outputs, hidden_leftovers,
+from conftest import (bitwise_args, final_outputs, hidden_leftovers,
                       make_clips, run_cli)
 
 N = 12
-
-
-def args_for(clips, models, out, *extra):
-    return extract_args("mvit_k400", clips, out, models / "tiny_video.pt",
-                        "inference_config.batch_size=1",
-                        "inference_config.num_workers=2", "--threads", "1",
-                        *extra)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +27,7 @@ def clips(tmp_path_factory):
 @pytest.fixture(scope="module")
 def reference(clips, models, tmp_path_factory):
     out = tmp_path_factory.mktemp("reference")
-    run_cli(*args_for(clips, models, out), check=0)
+    run_cli(*bitwise_args(clips, models, out), check=0)
     return {n: torch.load(out / n) for n in final_outputs(out)}
 
 
@@ -67,7 +60,7 @@ def test_disk_full_then_rerun(clips, models, reference, tmp_path, mount):
     # Each 718-byte output takes a 4 KiB tmpfs page (and config.yaml one),
     # so 32 KiB holds about half of the 12 files whatever the timing.
     out = mount(tmp_path / "small", "size=32k")
-    args = args_for(clips, models, out)
+    args = bitwise_args(clips, models, out)
     p = run_cli(*args, check=1)
     failed = sorted(line.split()[1].rstrip(":")
                     for line in p.stderr.splitlines()
@@ -98,10 +91,10 @@ def test_disk_full_then_rerun(clips, models, reference, tmp_path, mount):
 
 def test_read_only_out_path(clips, models, tmp_path, mount):
     ro = mount(tmp_path / "ro", "ro,size=1m")
-    p = run_cli(*args_for(clips, models, ro), check=1)
+    p = run_cli(*bitwise_args(clips, models, ro), check=1)
     assert f"cannot write {ro}/config.yaml" in p.stderr, p.stderr
     assert "Read-only file system" in p.stderr
-    p = run_cli(*args_for(clips, models, ro / "sub"), check=1)
+    p = run_cli(*bitwise_args(clips, models, ro / "sub"), check=1)
     assert f"cannot create folder {ro}/sub: Read-only file system" \
         in p.stderr, p.stderr
     assert os.listdir(ro) == []
@@ -109,7 +102,7 @@ def test_read_only_out_path(clips, models, tmp_path, mount):
 
 def test_missing_out_path_is_created(clips, models, reference, tmp_path):
     out = tmp_path / "a" / "b" / "c"
-    run_cli(*args_for(clips, models, out, "io.uid_list=[c00,c01]"), check=0)
+    run_cli(*bitwise_args(clips, models, out, "io.uid_list=[c00,c01]"), check=0)
     assert sorted(final_outputs(out)) == ["c00.pt", "c01.pt"]
     check_outputs(out, reference)
 
@@ -117,7 +110,7 @@ def test_missing_out_path_is_created(clips, models, reference, tmp_path):
 def test_out_path_is_a_file(clips, models, tmp_path):
     out = tmp_path / "features"
     out.write_text("precious")
-    p = run_cli(*args_for(clips, models, out), check=1)
+    p = run_cli(*bitwise_args(clips, models, out), check=1)
     assert f"cannot create folder {out}: {out} exists and is not a folder" \
         in p.stderr, p.stderr
     assert out.read_text() == "precious"
@@ -173,7 +166,7 @@ def test_hostile_uids_and_symlinks(clips, models, reference, tmp_path):
            "a\nb": "may not contain control characters"}
     good = ["c00", "outside", "inner", "é-视频", "-dash"]
     uids = ",".join(f'"{u}"' for u in good + ["c01"] + list(bad))
-    p = run_cli(*args_for(vids, models, out, f"io.uid_list=[{uids}]"),
+    p = run_cli(*bitwise_args(vids, models, out, f"io.uid_list=[{uids}]"),
                 check=1)
     assert f"{len(good)} done, 0 skipped, {len(bad) + 1} failed" in p.stdout
     for uid, why in bad.items():

@@ -12,22 +12,12 @@ import time
 import pytest
 import torch
 
-from conftest import (CLI, dead_pid, extract_args, final_outputs,
+from conftest import (CLI, bitwise_args, dead_pid, final_outputs,
                       hidden_leftovers, host_token, make_clips, run_cli)
 
 N = 20
 SEED = 20261202
 TRIALS = 16
-
-
-def args_for(clips, models, out, *extra):
-    # batch_size 1 and one libtorch thread: each window's features are
-    # then bit-identical whatever else the run does, so files compare with
-    # torch.equal; two decode workers keep the 2-core machine usable.
-    return extract_args("mvit_k400", clips, out, models / "tiny_video.pt",
-                        "inference_config.batch_size=1",
-                        "inference_config.num_workers=2", "--threads", "1",
-                        *extra)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +32,7 @@ def reference(clips, models, tmp_path_factory):
     """An uninterrupted run: {uid.pt: tensor}, and its wall time."""
     out = tmp_path_factory.mktemp("reference")
     t = time.monotonic()
-    p = run_cli(*args_for(clips, models, out), check=0)
+    p = run_cli(*bitwise_args(clips, models, out), check=0)
     wall = time.monotonic() - t
     assert f"{N} done, 0 skipped, 0 failed" in p.stdout
     ref = {n: torch.load(out / n) for n in final_outputs(out)}
@@ -67,7 +57,7 @@ def test_kill9_at_random_moments(clips, models, reference, tmp_path):
     ref, wall = reference
     rng = random.Random(SEED)
     out = tmp_path / "out"
-    args = args_for(clips, models, out)
+    args = bitwise_args(clips, models, out)
     figures = {"trials": 0, "survived": 0, "lost": 0, "finished_first": 0,
                "temps_left_by_kills": 0, "claims_left_by_kills": 0}
     for trial in range(TRIALS):
@@ -113,7 +103,7 @@ def test_kill9_at_random_moments(clips, models, reference, tmp_path):
 def test_signal_stops_cleanly(clips, models, reference, tmp_path, sig, code):
     ref, _ = reference
     out = tmp_path / "out"
-    args = args_for(clips, models, out)
+    args = bitwise_args(clips, models, out)
     proc = subprocess.Popen([CLI, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     # Signal once the run is under way (a first video written), so the
@@ -145,7 +135,7 @@ def wrote(stdout):
 def test_two_runs_share_out_path(clips, models, reference, tmp_path):
     ref, _ = reference
     out = tmp_path / "out"
-    args = args_for(clips, models, out)
+    args = bitwise_args(clips, models, out)
     procs = [subprocess.Popen([CLI, *args], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
@@ -175,7 +165,7 @@ def test_claim_held_elsewhere_is_respected(clips, models, reference,
     out = tmp_path / "out"
     out.mkdir()
     uids = "io.uid_list=[c00,c01,c02]"
-    args = args_for(clips, models, out, uids)
+    args = bitwise_args(clips, models, out, uids)
     # Another host's run holds c00: an fcntl lock, as the library takes.
     with open(out / ".c00.pt.claim", "w+") as held:
         held.write("node7 4242\n")
@@ -217,7 +207,7 @@ def test_stale_file_rule(clips, models, tmp_path):
             (out / n).write_text("x")
         link = f".c02.pt.tmp.{host}.{dead}.fedcba9876543210"
         os.symlink(sentinel / "keep", out / link)
-        run_cli(*args_for(clips, models, out, "io.uid_list=[c00]"), check=0)
+        run_cli(*bitwise_args(clips, models, out, "io.uid_list=[c00]"), check=0)
         left = set(os.listdir(out))
         assert not (set(removed) & left), sorted(left)
         assert set(kept) <= left
