@@ -1,0 +1,117 @@
+"""What the user sees: messages, Hydra habits, discovery of what to
+extract, progress and debug output (issue 9). Each test runs the CLI on
+tiny generated clips; together they take well under a minute."""
+import os
+import re
+
+import pytest
+
+from conftest import SOURCE, extract_args, make_clip, run_cli
+
+CONFIGS = os.path.join(SOURCE, "configs")
+
+
+def config_args(config, *extra):
+    return ["extract", "--config-dir", CONFIGS, "--config-name", config,
+            *extra]
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    """one.mp4: 1 s (30 frames < 32: one window); two.mp4: 1.2 s (two)."""
+    d = tmp_path_factory.mktemp("clips")
+    make_clip(str(d / "one.mp4"), seconds=1.0, size="160x120")
+    make_clip(str(d / "two.mp4"), seconds=1.2, size="160x120")
+    return d
+
+
+# ---- Messages --------------------------------------------------------------
+
+def test_cuda_unavailable_suggests_cpu_and_exits_2(tmp_path, clips):
+    fake = tmp_path / "model.pt"
+    fake.write_bytes(b"")  # the device is checked before the file is read
+    p = run_cli(*config_args("mvit_k400", f"io.video_dir_path={clips}",
+                             f"io.out_path={tmp_path / 'o'}",
+                             f"model_config.model_path={fake}",
+                             "inference_config.device=cuda"))
+    if "CUDA is not available" not in p.stderr:
+        pytest.skip("this machine has CUDA")
+    assert p.returncode == 2, p.stderr
+    assert "inference_config.device=cpu" in p.stderr, p.stderr
+
+
+@pytest.mark.parametrize("typo,want", [
+    ("io.video_dir", "io.video_dir_path"),
+    ("io.out", "io.out_path"),
+    ("batch_size", "inference_config.batch_size"),
+])
+def test_typo_suggests_the_key_meant(typo, want):
+    p = run_cli(*config_args("mvit_k400", f"{typo}=1"), check=2)
+    assert f"(did you mean '{want}'?)" in p.stderr, p.stderr
+
+
+def test_multirun_is_rejected_clearly():
+    for flag in ["-m", "--multirun"]:
+        p = run_cli(*config_args("mvit_k400", flag,
+                                 "inference_config.batch_size=1,2"), check=2)
+        assert "multirun" in p.stderr and "not supported" in p.stderr, p.stderr
+
+
+@pytest.mark.parametrize("flags", [["--cfg", "job"], ["--info"],
+                                   ["--cfg=job"]])
+def test_cfg_job_prints_the_resolved_config(flags):
+    p = run_cli(*config_args("mvit_k400", "inference_config.batch_size=7",
+                             *flags), check=0)
+    assert "batch_size: 7" in p.stdout, p.stdout
+    assert "model_config:" in p.stdout
+    assert "videos:" not in p.stdout  # nothing ran
+
+
+def test_hydra_settings_warn_and_are_ignored():
+    p = run_cli(*config_args("mvit_k400", "hydra.run.dir=/tmp/x",
+                             "hydra/launcher=submitit_slurm", "--cfg", "job"),
+                check=0)
+    assert "warning: ignoring 'hydra.run.dir=/tmp/x'" in p.stderr, p.stderr
+    assert "hydra/launcher" in p.stderr
+    assert "hydra" not in p.stdout
+
+
+def test_model_of_another_kind_names_the_kind(tmp_path, clips, models):
+    # A plain video model under the slowfast config gets [slow, fast].
+    p = run_cli(*extract_args("slowfast_r101_8x8", clips, tmp_path / "o",
+                              models / "tiny_video.pt", "io.uid_list=[one]"))
+    assert p.returncode == 1, p.stderr
+    line = [x for x in p.stderr.splitlines() if x.startswith("failed one:")]
+    assert line, p.stderr
+    assert "tiny_video.pt failed on a [[1,3,8,256,256], [1,3,32,256,256]] " \
+        "input for kind 'slowfast'" in line[0], line[0]
+    assert "check model_config.kind" in line[0]
+
+
+def test_no_raw_ffmpeg_lines_on_stderr(tmp_path, clips, models):
+    d = tmp_path / "v"
+    d.mkdir()
+    (d / "junk.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"x" * 4000)
+    good = (clips / "two.mp4").read_bytes()
+    (d / "cut.mp4").write_bytes(good[: len(good) // 2])
+    p = run_cli(*extract_args("mvit_k400", d, tmp_path / "o",
+                              models / "tiny_video.pt"))
+    assert p.returncode == 1
+    assert "failed junk:" in p.stderr and "failed cut:" in p.stderr, p.stderr
+    # FFmpeg's own lines look like "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55...] ..."
+    raw = [x for x in p.stderr.splitlines()
+           if re.search(r"\[[^\]]* @ 0x[0-9a-f]+\]", x)]
+    assert not raw, p.stderr
+
+
+def test_counts_are_pluralised(tmp_path, clips, models):
+    p = run_cli(*extract_args("mvit_k400", clips, tmp_path / "o",
+                              models / "tiny_video.pt", "io.uid_list=[one]",
+                              "--quiet"), check=0)
+    assert "one.pt (1 window)" in p.stdout, p.stdout
+    assert "1 video: 1 done, 0 skipped" in p.stdout, p.stdout
+    assert "; 1 window;" in p.stdout
+    p = run_cli(*extract_args("mvit_k400", clips, tmp_path / "o2",
+                              models / "tiny_video.pt", "--quiet"), check=0)
+    assert "two.pt (2 windows)" in p.stdout, p.stdout
+    assert "2 videos: 2 done" in p.stdout and "; 3 windows;" in p.stdout
