@@ -95,6 +95,14 @@ int cmd_extract(int argc, char **argv) {
   if ((exit_code = cli_load_config(&a, &cfg)) != 0 ||
       cli_print_config(&a, cfg, &exit_code))
     goto done;
+  size_t listed;
+  if (a.n_paths &&
+      ef_config_get_list_size(cfg, "io.uid_list", &listed) == EF_OK) {
+    cli_error("videos given both after '--' and in io.uid_list: give them "
+              "one way");
+    exit_code = 2;
+    goto done;
+  }
   pr = progress_create(a.quiet);
   ef_params params = ef_params_default();
   params.progress = progress_callback();

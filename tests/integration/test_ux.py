@@ -115,3 +115,76 @@ def test_counts_are_pluralised(tmp_path, clips, models):
                               models / "tiny_video.pt", "--quiet"), check=0)
     assert "two.pt (2 windows)" in p.stdout, p.stdout
     assert "2 videos: 2 done" in p.stdout and "; 3 windows;" in p.stdout
+
+
+# ---- Discovery -------------------------------------------------------------
+
+def test_only_media_files_are_videos(tmp_path, clips, models):
+    d = tmp_path / "v"
+    d.mkdir()
+    (d / "one.mp4").write_bytes((clips / "one.mp4").read_bytes())
+    (d / "notes.txt").write_text("shot on a Tuesday\n")
+    (d / "README").write_text("x\n")
+    p = run_cli(*extract_args("mvit_k400", d, tmp_path / "o",
+                              models / "tiny_video.pt", "--quiet"), check=0)
+    assert "1 video: 1 done, 0 skipped, 0 failed" in p.stdout, p.stdout
+    assert "notes" not in p.stdout + p.stderr
+
+
+def test_folder_without_videos_is_an_error(tmp_path, models):
+    d = tmp_path / "v"
+    d.mkdir()
+    p = run_cli(*extract_args("mvit_k400", d, tmp_path / "o",
+                              models / "tiny_video.pt"))
+    assert p.returncode == 1, p.stderr
+    assert f"{d}: no media files to extract (the folder is empty" in p.stderr
+    (d / "notes.txt").write_text("x\n")
+    p = run_cli(*extract_args("mvit_k400", d, tmp_path / "o",
+                              models / "tiny_video.pt"))
+    assert p.returncode == 1, p.stderr
+    assert "1 other file ignored, e.g. 'notes.txt'" in p.stderr, p.stderr
+
+
+def test_uid_list_takes_file_names_and_absolute_paths(tmp_path, clips,
+                                                      models):
+    d = tmp_path / "v"
+    d.mkdir()
+    (d / "one.mp4").write_bytes((clips / "one.mp4").read_bytes())
+    far = tmp_path / "far" / "two.mkv"
+    far.parent.mkdir()
+    far.write_bytes((clips / "two.mp4").read_bytes())
+    out = tmp_path / "o"
+    p = run_cli(*extract_args("mvit_k400", d, out, models / "tiny_video.pt",
+                              f"io.uid_list=[one.mp4,{far}]", "--quiet"),
+                check=0)
+    assert f"wrote {out}/one.pt (1 window)" in p.stdout, p.stdout
+    assert f"wrote {out}/two.pt (2 windows)" in p.stdout, p.stdout
+    assert sorted(os.listdir(out)) == ["config.yaml", "one.pt", "two.pt"]
+    assert sorted(os.listdir(far.parent)) == ["two.mkv"]  # nothing written
+
+
+def test_two_inputs_with_one_uid_are_an_error(tmp_path, clips, models):
+    p = run_cli(*extract_args("mvit_k400", clips, tmp_path / "o",
+                              models / "tiny_video.pt",
+                              f"io.uid_list=[one.mp4,{clips / 'one.mp4'}]"))
+    assert p.returncode == 2, p.stderr
+    assert f"'one.mp4' and '{clips / 'one.mp4'}' both give uid 'one'" \
+        in p.stderr, p.stderr
+
+
+def test_video_paths_after_double_dash(tmp_path, clips, models):
+    other = tmp_path / "b" / "three.mkv"
+    other.parent.mkdir()
+    other.write_bytes((clips / "two.mp4").read_bytes())
+    out = tmp_path / "o"
+    base = extract_args("mvit_k400", tmp_path / "nowhere", out,
+                        models / "tiny_video.pt", "--quiet")
+    p = run_cli(*base, "--", str(clips / "one.mp4"), str(other), check=0)
+    assert f"wrote {out}/one.pt (1 window)" in p.stdout, p.stdout
+    assert f"wrote {out}/three.pt (2 windows)" in p.stdout
+    p = run_cli(*base, "--", str(clips / "two.mp4"), str(other.parent /
+                                                         "two.mkv"))
+    assert p.returncode == 2
+    assert "both give uid 'two'" in p.stderr, p.stderr
+    p = run_cli(*base, "io.uid_list=[one]", "--", str(clips / "one.mp4"))
+    assert p.returncode == 2 and "give them one way" in p.stderr, p.stderr
