@@ -188,3 +188,48 @@ def test_video_paths_after_double_dash(tmp_path, clips, models):
     assert "both give uid 'two'" in p.stderr, p.stderr
     p = run_cli(*base, "io.uid_list=[one]", "--", str(clips / "one.mp4"))
     assert p.returncode == 2 and "give them one way" in p.stderr, p.stderr
+
+
+# ---- Debug mode ------------------------------------------------------------
+
+def test_debug_mode_says_where_the_pngs_went(tmp_path, clips, models):
+    import av
+    import numpy as np
+    out, dbg = tmp_path / "o", tmp_path / "dbg"
+    p = run_cli(*extract_args("slowfast_r101_8x8", clips, out,
+                              models / "tiny_slowfast.pt", "io.uid_list=[two]",
+                              "io.debug_mode=1", f"io.debug_path={dbg}",
+                              "--quiet"), check=0)
+    assert f"wrote 2 PNGs to {dbg}/two/" in p.stdout, p.stdout
+    assert ".pt" not in p.stdout  # no feature file is written, none claimed
+    assert not (out / "two.pt").exists()
+    # 36 frames, W 32, S 16: windows [0, 32) and [4, 36).
+    names = sorted(os.listdir(dbg / "two"))
+    assert names == ["w000000_t0000.00-0001.07.png",
+                     "w000001_t0000.13-0001.20.png"], names
+    with av.open(str(dbg / "two" / names[1])) as c:
+        img = next(c.decode(video=0)).to_ndarray(format="rgb24")
+    # Both pathways: the slow one's 8 frames (2 rows of 6), a 10-pixel
+    # gap, then the fast one's 32 (6 rows); each cell a 14-pixel label band
+    # above its 256x256 tile, 2-pixel gaps.
+    cell, gap = 14 + 256, 2
+    slow_h = 2 * cell + gap
+    assert img.shape == (slow_h + 10 + 6 * cell + 5 * gap,
+                         6 * 256 + 5 * gap, 3), img.shape
+
+    def cell_at(top, j):
+        y, x = top + (j // 6) * (cell + gap), (j % 6) * (256 + gap)
+        return img[y:y + 14, x:x + 256], img[y + 14:y + cell, x:x + 256]
+
+    # torch.linspace(0, 31, 8) truncated: the slow pathway's frames.
+    for j, t in enumerate([0, 4, 8, 13, 17, 22, 26, 31]):
+        band_s, tile_s = cell_at(0, j)
+        band_f, tile_f = cell_at(slow_h + 10, t)
+        assert np.array_equal(tile_s, tile_f), (j, t)
+        assert np.array_equal(band_s, band_f), (j, t)
+    # Every band holds a label (white digits on grey), and frames 4 and 5
+    # of the video (tiles 0 and 1) are labelled differently.
+    bands = [cell_at(slow_h + 10, t)[0] for t in range(32)]
+    for b in bands:
+        assert set(np.unique(b)) == {64, 255}
+    assert not np.array_equal(bands[0], bands[1])
