@@ -117,6 +117,21 @@ def test_counts_are_pluralised(tmp_path, clips, models):
     assert "2 videos: 2 done" in p.stdout and "; 3 windows;" in p.stdout
 
 
+
+def test_schedule_plan_is_pluralised(tmp_path, clips, models):
+    p = run_cli("schedule", *config_args(
+        "mvit_k400", f"io.video_dir_path={clips}", "io.uid_list=[one]",
+        f"io.out_path={tmp_path / 'o'}",
+        f"model_config.model_path={models / 'tiny_video.pt'}",
+        "inference_config.device=cpu",
+        f"schedule_config.log_folder={tmp_path / 'log'}/%j",
+        "--dry-run")[1:], check=0)
+    assert "plan: 1 video in 1 bin of at most" in p.stdout, p.stdout
+    assert "(lower bound 1 bin)" in p.stdout
+    assert "1 task at a time" in p.stdout
+    assert "to run: 1 of 1 bin (1 video)" in p.stdout
+
+
 # ---- Discovery -------------------------------------------------------------
 
 def test_only_media_files_are_videos(tmp_path, clips, models):
