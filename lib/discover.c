@@ -374,39 +374,32 @@ static const char *absolute_problem(const char *path) {
 static int resolve(ef_video *v, const char *input, const ef_settings *s,
                    const strvec *files) {
   int audio = s->include_audio;
-  if (input[0] == '/') {
+  int absolute = input[0] == '/';
+  int named = !absolute && discover_is_media_name(input, audio);
+  if (absolute)
     v->uid = discover_uid_from_path(input);
-    if (!v->uid)
-      return nomem();
-    const char *why = absolute_problem(input);
-    if (why && !discover_uid_problem(v->uid)) {
-      size_t len = strlen(input) + strlen(why) + 32;
-      char *msg = malloc(len);
-      if (msg)
-        snprintf(msg, len, "io.uid_list: '%s': %s", input, why);
-      return reject_video(v, msg);
-    }
-    v->path = strdup(input);
-  } else if (discover_is_media_name(input, audio)) {
-    v->uid = discover_uid_from_path(input);
-    /* "sub/x.mp4" keeps its '/' in the uid, which is then refused. */
-    if (v->uid && strchr(input, '/')) {
-      free(v->uid);
-      v->uid = str_ndup(input, (size_t)(strrchr(input, '.') - input));
-    }
-    if (!v->uid)
-      return nomem();
-    if (!discover_uid_problem(v->uid))
-      v->path = path_join(s->video_dir_path, input);
-  } else {
+  else if (named) /* "sub/x.mp4" keeps its '/' in the uid: refused */
+    v->uid = str_ndup(input, (size_t)(strrchr(input, '.') - input));
+  else
     v->uid = strdup(input);
-    if (!v->uid)
-      return nomem();
-    if (!discover_uid_problem(v->uid))
-      v->path = video_path(s->video_dir_path, input, files, audio);
-  }
+  if (!v->uid)
+    return nomem();
   if (discover_uid_problem(v->uid))
     return reject_video(v, discover_uid_reject(v->uid));
+  const char *why = absolute ? absolute_problem(input) : NULL;
+  if (why) {
+    size_t len = strlen(input) + strlen(why) + 32;
+    char *msg = malloc(len);
+    if (msg)
+      snprintf(msg, len, "io.uid_list: '%s': %s", input, why);
+    return reject_video(v, msg);
+  }
+  if (absolute)
+    v->path = strdup(input);
+  else if (named)
+    v->path = path_join(s->video_dir_path, input);
+  else
+    v->path = video_path(s->video_dir_path, input, files, audio);
   return v->path ? EF_OK : nomem();
 }
 

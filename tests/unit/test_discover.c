@@ -171,16 +171,19 @@ START_TEST(test_uid_list_names_and_paths) {
   char *abs_missing = tu_path(elsewhere, "gone.mp4");
   char *dotdot = tu_path(elsewhere, "../x/far.mkv");
   ck_assert_int_eq(tu_write_file(abs_clip, ""), 0);
-  char *uids[] = {"x.mp4", abs_clip, "plain", abs_missing, dotdot, "sub/y.mp4"};
+  char *abs_ctrl = tu_path(elsewhere, "bad\nname.mp4");
+  ck_assert_int_eq(tu_write_file(abs_ctrl, ""), 0);
+  char *uids[] = {"x.mp4", abs_clip,    "plain", abs_missing,
+                  dotdot,  "sub/y.mp4", abs_ctrl};
   ef_settings s = settings_for(g_dir);
   ef_video *v = NULL;
   size_t n = 0;
 
   touch("x.mp4");
   s.uid_list = uids;
-  s.n_uids = 6;
+  s.n_uids = 7;
   ck_assert_int_eq(discover_videos(&s, &v, &n), EF_OK);
-  ck_assert_uint_eq(n, 6);
+  ck_assert_uint_eq(n, 7);
   ck_assert_str_eq(v[0].uid, "x");
   assert_path(&v[0], "x.mp4"); /* not x.mp4.mp4 */
   ck_assert_ptr_null(v[0].reject);
@@ -196,6 +199,12 @@ START_TEST(test_uid_list_names_and_paths) {
   ck_assert_msg(v[4].reject && strstr(v[4].reject, "'..'"), "%s", v[4].reject);
   ck_assert_msg(v[5].reject && strstr(v[5].reject, "may not contain '/'"), "%s",
                 v[5].reject);
+  /* An existing file whose name is no uid: refused by the uid rules. */
+  ck_assert_str_eq(v[6].uid, "bad\nname");
+  ck_assert_msg(v[6].reject && strstr(v[6].reject, "control characters"), "%s",
+                v[6].reject);
+  ck_assert_str_eq(v[6].path, "");
+  free(abs_ctrl);
   discover_free(v, n);
   tu_rmrf(elsewhere);
   free(elsewhere);
