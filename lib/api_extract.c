@@ -162,27 +162,7 @@ static int list_videos(const ef_settings *s, const char *const *paths, size_t n,
                        ef_video **out, size_t *count) {
   if (!paths)
     return discover_videos(s, out, count);
-  ef_video *v = calloc(n ? n : 1, sizeof *v);
-  if (!v)
-    return ef_error_set(EF_ENOMEM, "out of memory");
-  for (size_t i = 0; i < n; i++) {
-    v[i].uid = discover_uid_from_path(paths[i]);
-    v[i].path = strdup(paths[i]);
-    v[i].num_frames = -1;
-    v[i].has_audio = -1;
-    if (v[i].uid && discover_uid_problem(v[i].uid) &&
-        !(v[i].reject = discover_uid_reject(v[i].uid))) {
-      discover_free(v, n);
-      return ef_error_set(EF_ENOMEM, "out of memory");
-    }
-    if (!v[i].uid || !v[i].path) {
-      discover_free(v, n);
-      return ef_error_set(EF_ENOMEM, "out of memory");
-    }
-  }
-  *out = v;
-  *count = n;
-  return EF_OK;
+  return discover_paths(paths, n, out, count);
 }
 
 static void stats_free_parts(ef_stats *st) {

@@ -164,6 +164,33 @@ typedef struct {
   size_t score;
 } nearest;
 
+/* The section of a dotted path: its length before the last dot (0 for
+ * a top-level key). */
+static size_t section_len(const char *path) {
+  const char *dot = strrchr(path, '.');
+  return dot ? (size_t)(dot - path) : 0;
+}
+
+/* How a typo relates to a candidate, best first: 0 when the typo is the
+ * start of the candidate (a key typed half-way, "io.video_dir" for
+ * "io.video_dir_path"), 1 when the typo's last name is inside the
+ * candidate's last name in the same section, or in any section when the
+ * typo names none ("video_dir"), 2 otherwise. A short last name (under 3
+ * characters) matches too much to count as either. Edit distance alone
+ * would rank "io.video_limit" (5 edits) above "io.video_dir_path" (5
+ * edits, later in the table) for "io.video_dir". */
+static int match_tier(const char *typo, const char *cand) {
+  const char *tl = leaf(typo);
+  if (strlen(tl) < 3)
+    return 2;
+  if (strncmp(cand, typo, strlen(typo)) == 0)
+    return 0;
+  size_t ts = section_len(typo);
+  int same_section =
+      ts == 0 || (ts == section_len(cand) && strncmp(typo, cand, ts) == 0);
+  return same_section && strstr(leaf(cand), tl) ? 1 : 2;
+}
+
 static void consider(nearest *s, const char *cand) {
   if (strcmp(cand, s->path) == 0)
     return;
@@ -173,6 +200,8 @@ static void consider(nearest *s, const char *cand) {
   size_t score = 2 * levenshtein(s->path, cand);
   if (strcmp(leaf(cand), leaf(s->path)) == 0 && score > 3)
     score = 3;
+  /* Within a tier, the nearest by edit distance. */
+  score += (size_t)match_tier(s->path, cand) * 10000;
   if (score < s->score) {
     s->score = score;
     snprintf(s->best, sizeof s->best, "%s", cand);

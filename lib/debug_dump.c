@@ -12,6 +12,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 #include <libavutil/frame.h>
 #include <libavutil/imgutils.h>
 
+#include "debug_font.h"
 #include "error.h"
 #include "write.h"
 
@@ -143,8 +145,49 @@ static int grid_columns(int T) {
   return c;
 }
 
-int debug_write_window_png(const char *path, const float *data, int T, int H,
-                           int W, const float mean[3], const float std[3]) {
+/* Height of a section of k frames in cols columns of cells ch high. */
+static int64_t section_height(int k, int cols, int ch) {
+  int rows = (k + cols - 1) / cols;
+  return rows ? (int64_t)rows * (ch + DEBUG_GAP_PIXELS) - DEBUG_GAP_PIXELS : 0;
+}
+
+/* Draws frames pick[0..k) (indices into the window; NULL: 0..k-1) as a
+ * section whose top is at y_top. */
+static void draw_section(AVFrame *f, int64_t y_top, const float *data, int T,
+                         int H, int W, const float mean[3], const float std[3],
+                         const debug_grid *g, const int64_t *pick, int k,
+                         int cols) {
+  int band = g && g->frame_numbers ? DEBUG_LABEL_PIXELS : 0;
+  size_t plane = (size_t)H * (size_t)W;
+  size_t chan = (size_t)T * plane;
+  for (int j = 0; j < k; j++) {
+    int64_t t = pick ? pick[j] : j;
+    size_t y0 = (size_t)y_top +
+                (size_t)(j / cols) * (size_t)(band + H + DEBUG_GAP_PIXELS);
+    size_t x0 = (size_t)(j % cols) * (size_t)(W + DEBUG_GAP_PIXELS);
+    if (band) {
+      char text[24];
+      snprintf(text, sizeof text, "%lld", (long long)g->frame_numbers[t]);
+      debug_font_draw(f->data[0], f->linesize[0], (int)x0 + 2, (int)y0 + 2,
+                      W - 2, text, DEBUG_LABEL_VALUE);
+    }
+    for (int y = 0; y < H; y++) {
+      uint8_t *dst = f->data[0] +
+                     (y0 + (size_t)band + (size_t)y) * (size_t)f->linesize[0] +
+                     x0 * 3;
+      const float *src = data + (size_t)t * plane + (size_t)y * (size_t)W;
+      for (int x = 0; x < W; x++)
+        for (int c = 0; c < 3; c++)
+          dst[3 * x + c] = to_byte(
+              ((double)src[(size_t)c * chan + (size_t)x] * std[c] + mean[c]) *
+              255.0);
+    }
+  }
+}
+
+int debug_write_window_grid(const char *path, const float *data, int T, int H,
+                            int W, const float mean[3], const float std[3],
+                            const debug_grid *g) {
   int rc = check_path("debug_write_window_png", path);
   if (rc != EF_OK)
     return rc;
@@ -154,41 +197,41 @@ int debug_write_window_png(const char *path, const float *data, int T, int H,
     return ef_error_set(EF_EINVAL,
                         "cannot write %s: empty window (T=%d H=%d W=%d)", path,
                         T, H, W);
+  int n_slow = g && g->slow ? g->n_slow : 0;
+  for (int j = 0; j < n_slow; j++)
+    if (g->slow[j] < 0 || g->slow[j] >= T)
+      return ef_error_set(EF_EINVAL,
+                          "cannot write %s: slow frame %lld is not in the "
+                          "window's %d",
+                          path, (long long)g->slow[j], T);
 
   int cols = grid_columns(T);
-  int rows = (T + cols - 1) / cols;
+  int ch = H + (g && g->frame_numbers ? DEBUG_LABEL_PIXELS : 0);
   int64_t gw = (int64_t)cols * (W + DEBUG_GAP_PIXELS) - DEBUG_GAP_PIXELS;
-  int64_t gh = (int64_t)rows * (H + DEBUG_GAP_PIXELS) - DEBUG_GAP_PIXELS;
+  int64_t slow_h = n_slow ? section_height(n_slow, cols, ch) : 0;
+  int64_t top = n_slow ? slow_h + DEBUG_SECTION_PIXELS : 0;
+  int64_t gh = top + section_height(T, cols, ch);
   AVFrame *f;
   rc = png_frame_new(path, gw, gh, AV_PIX_FMT_RGB24, &f);
   if (rc != EF_OK)
     return rc;
 
-  /* Gaps and unused cells: fill everything, then draw the tiles over. */
+  /* Gaps, bands and unused cells: fill everything, then draw over. */
   for (int y = 0; y < f->height; y++)
     memset(f->data[0] + (size_t)y * (size_t)f->linesize[0], DEBUG_GAP_GREY,
            (size_t)f->width * 3);
-
-  size_t plane = (size_t)H * (size_t)W;
-  size_t chan = (size_t)T * plane;
-  for (int t = 0; t < T; t++) {
-    size_t y0 = (size_t)(t / cols) * (size_t)(H + DEBUG_GAP_PIXELS);
-    size_t x0 = (size_t)(t % cols) * (size_t)(W + DEBUG_GAP_PIXELS);
-    for (int y = 0; y < H; y++) {
-      uint8_t *dst =
-          f->data[0] + (y0 + (size_t)y) * (size_t)f->linesize[0] + x0 * 3;
-      const float *src = data + (size_t)t * plane + (size_t)y * (size_t)W;
-      for (int x = 0; x < W; x++)
-        for (int c = 0; c < 3; c++)
-          dst[3 * x + c] = to_byte(
-              ((double)src[(size_t)c * chan + (size_t)x] * std[c] + mean[c]) *
-              255.0);
-    }
-  }
+  if (n_slow)
+    draw_section(f, 0, data, T, H, W, mean, std, g, g->slow, n_slow, cols);
+  draw_section(f, top, data, T, H, W, mean, std, g, NULL, T, cols);
 
   rc = png_write(path, f);
   av_frame_free(&f);
   return rc;
+}
+
+int debug_write_window_png(const char *path, const float *data, int T, int H,
+                           int W, const float mean[3], const float std[3]) {
+  return debug_write_window_grid(path, data, T, H, W, mean, std, NULL);
 }
 
 /* ---- Matrix (spectrogram) ----------------------------------------------- */

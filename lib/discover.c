@@ -34,16 +34,46 @@ static int nomem(void) {
 
 /* ---- The folder --------------------------------------------------------- */
 
+/* What counts as a video file in io.video_dir_path and what a uid_list
+ * entry or a path may end with (case does not matter). Audio configs
+ * also take audio-only files. Anything else in the folder (notes.txt, a
+ * README) is no video of the run. */
 static const char *const video_exts[] = {
     "mp4",  "mkv", "mov", "avi",  "webm", "m4v", "mpg",
     "mpeg", "ts",  "mts", "m2ts", "wmv",  "flv", "3gp",
 };
+static const char *const audio_exts[] = {
+    "wav", "mp3", "m4a", "aac", "flac", "ogg", "opus",
+};
 
-static int is_video_ext(const char *ext) {
-  for (size_t i = 0; i < sizeof video_exts / sizeof video_exts[0]; i++)
-    if (strcasecmp(ext, video_exts[i]) == 0)
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static int in_list(const char *ext, const char *const *list, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (strcasecmp(ext, list[i]) == 0)
       return 1;
   return 0;
+}
+
+/* ext (without the dot) names a media file of a run with or without
+ * audio. */
+static int is_media_ext(const char *ext, int audio) {
+  return in_list(ext, video_exts, N_OF(video_exts)) ||
+         (audio && in_list(ext, audio_exts, N_OF(audio_exts)));
+}
+
+/* The extension of a file name (after its last dot, not a leading one),
+ * or NULL. */
+static const char *name_ext(const char *name) {
+  const char *base = strrchr(name, '/');
+  base = base ? base + 1 : name;
+  const char *dot = strrchr(base, '.');
+  return dot && dot != base ? dot + 1 : NULL;
+}
+
+int discover_is_media_name(const char *name, int audio) {
+  const char *ext = name_ext(name);
+  return ext && is_media_ext(ext, audio);
 }
 
 /* The names of the regular files in dir, sorted. Sorting makes the run
@@ -76,23 +106,31 @@ static int list_files(const char *dir, strvec *out) {
   return EF_OK;
 }
 
-/* Files that are not videos of the dataset, as the reference skips them. */
-static int skipped_name(const char *name) {
-  const char *dot = strrchr(name, '.');
+/* Files that are not videos of the dataset, as the reference skips them
+ * (dotfiles, manifest*), and any file without a media extension. */
+static int skipped_name(const char *name, int audio) {
   if (name[0] == '.' || strncmp(name, "manifest", 8) == 0)
     return 1;
-  return dot && (strcasecmp(dot, ".json") == 0 || strcasecmp(dot, ".csv") == 0);
+  return !discover_is_media_name(name, audio);
 }
 
-/* The uids of a folder: stems of its files, sorted, without repeats. */
-static int uids_from_files(const strvec *files, strvec *uids) {
+/* The uids of a folder: stems of its media files, sorted, without
+ * repeats. *ignored counts the other files (dotfiles and manifests
+ * aside), *example is one of them (borrowed from files). */
+static int uids_from_files(const strvec *files, int audio, strvec *uids,
+                           size_t *ignored, const char **example) {
   for (size_t i = 0; i < files->n; i++) {
     const char *name = files->items[i];
     const char *dot = strrchr(name, '.');
-    if (skipped_name(name))
+    if (skipped_name(name, audio)) {
+      if (name[0] != '.' && strncmp(name, "manifest", 8) != 0) {
+        if (!*ignored)
+          *example = name;
+        (*ignored)++;
+      }
       continue;
-    if (strvec_push(uids, dot ? str_ndup(name, (size_t)(dot - name))
-                              : strdup(name)) != EF_OK)
+    }
+    if (strvec_push(uids, str_ndup(name, (size_t)(dot - name))) != EF_OK)
       return nomem();
   }
   strvec_sort(uids);
@@ -107,10 +145,44 @@ static int uids_from_files(const strvec *files, strvec *uids) {
   return EF_OK;
 }
 
+/* "mp4, mkv, ..." for messages. */
+static void ext_names(int audio, char *buf, size_t n) {
+  size_t w = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < N_OF(video_exts) + N_OF(audio_exts); i++) {
+    if (i >= N_OF(video_exts) && !audio)
+      break;
+    const char *e =
+        i < N_OF(video_exts) ? video_exts[i] : audio_exts[i - N_OF(video_exts)];
+    int k = snprintf(buf + w, n - w, "%s.%s", w ? ", " : "", e);
+    if (k < 0 || (size_t)k >= n - w)
+      break;
+    w += (size_t)k;
+  }
+}
+
+/* A folder without one media file is a mistake (a wrong path, videos
+ * still downloading), not an empty success. */
+static int no_media_error(const char *dir, int audio, size_t ignored,
+                          const char *example) {
+  char exts[256];
+  ext_names(audio, exts, sizeof exts);
+  if (ignored)
+    return ef_error_set(EF_ENOTFOUND,
+                        "%s: no media files to extract (looked for %s); "
+                        "%zu other file%s ignored, e.g. '%s'",
+                        dir, exts, ignored, ignored == 1 ? "" : "s", example);
+  return ef_error_set(EF_ENOTFOUND,
+                      "%s: no media files to extract (the folder is empty; "
+                      "looked for %s)",
+                      dir, exts);
+}
+
 /* <dir>/<uid>.mp4; else the one <uid>.<ext> with another video extension,
  * if there is exactly one; else the .mp4 name, which the pipeline will
  * report as missing. */
-static char *video_path(const char *dir, const char *uid, const strvec *files) {
+static char *video_path(const char *dir, const char *uid, const strvec *files,
+                        int audio) {
   size_t len = strlen(uid), lo = 0, hi = files->n;
   const char *only = NULL;
   int count = 0;
@@ -139,7 +211,7 @@ static char *video_path(const char *dir, const char *uid, const strvec *files) {
     const char *name = files->items[i];
     if (strncmp(name, mp4, len + 1) != 0)
       break;
-    if (!strchr(name + len + 1, '.') && is_video_ext(name + len + 1)) {
+    if (!strchr(name + len + 1, '.') && is_media_ext(name + len + 1, audio)) {
       only = name;
       count++;
     }
@@ -274,51 +346,172 @@ static void fill_from_probe(ef_video *v, const ef_settings *s) {
     v->has_audio = info.has_audio;
 }
 
-static int describe(ef_video *v, const char *uid, const ef_settings *s,
-                    const strvec *files, const manifest *m,
-                    const strvec *stereo) {
-  const manifest_row *row = manifest_find(m, uid);
+/* Listed so that it is reported, but its path is never opened. */
+static int reject_video(ef_video *v, char *why) {
+  v->reject = why;
+  v->path = strdup("");
+  v->num_frames = -1;
+  v->has_audio = -1;
+  return v->reject && v->path ? EF_OK : nomem();
+}
 
-  v->uid = strdup(uid);
+/* Why an absolute uid_list entry cannot be used, or NULL. It must be a
+ * whole path to an existing file, without ".." (a path, not a way out of
+ * a folder). */
+static const char *absolute_problem(const char *path) {
+  for (const char *p = path; (p = strstr(p, "/..")) != NULL; p += 3)
+    if (p[3] == '/' || p[3] == '\0')
+      return "an absolute path may not contain '..'";
+  if (!path_is_file(path))
+    return "an absolute path must name an existing file";
+  return NULL;
+}
+
+/* The uid and path of one input: a uid_list entry or a folder's stem.
+ * "x" is the uid x, found as <dir>/x.mp4 (or its one other media file);
+ * "x.mp4" (a media extension) is the uid x in the file <dir>/x.mp4;
+ * "/data/x.mkv" is the uid x in that file. */
+static int resolve(ef_video *v, const char *input, const ef_settings *s,
+                   const strvec *files) {
+  int audio = s->include_audio;
+  int absolute = input[0] == '/';
+  int named = !absolute && discover_is_media_name(input, audio);
+  if (absolute)
+    v->uid = discover_uid_from_path(input);
+  else if (named) /* "sub/x.mp4" keeps its '/' in the uid: refused */
+    v->uid = str_ndup(input, (size_t)(strrchr(input, '.') - input));
+  else
+    v->uid = strdup(input);
   if (!v->uid)
     return nomem();
-  if (discover_uid_problem(uid)) {
-    /* Listed so that it is reported, but its path is never opened. */
-    v->reject = discover_uid_reject(uid);
-    v->path = strdup("");
-    v->num_frames = -1;
-    v->has_audio = -1;
-    return v->reject && v->path ? EF_OK : nomem();
+  if (discover_uid_problem(v->uid))
+    return reject_video(v, discover_uid_reject(v->uid));
+  const char *why = absolute ? absolute_problem(input) : NULL;
+  if (why) {
+    size_t len = strlen(input) + strlen(why) + 32;
+    char *msg = malloc(len);
+    if (msg)
+      snprintf(msg, len, "io.uid_list: '%s': %s", input, why);
+    return reject_video(v, msg);
   }
-  v->path = video_path(s->video_dir_path, uid, files);
-  if (!v->path)
-    return nomem();
+  if (absolute)
+    v->path = strdup(input);
+  else if (named)
+    v->path = path_join(s->video_dir_path, input);
+  else
+    v->path = video_path(s->video_dir_path, input, files, audio);
+  return v->path ? EF_OK : nomem();
+}
+
+static int describe(ef_video *v, const char *input, const ef_settings *s,
+                    const strvec *files, const manifest *m,
+                    const strvec *stereo) {
+  int rc = resolve(v, input, s, files);
+  if (rc != EF_OK || v->reject)
+    return rc;
+  const manifest_row *row = manifest_find(m, v->uid);
   v->num_frames = row ? row->num_frames : -1;
   v->width = row ? row->width : 0;
   v->height = row ? row->height : 0;
   v->has_audio = row ? row->has_audio : -1;
-  v->is_stereo = strvec_contains(stereo, uid);
+  v->is_stereo = strvec_contains(stereo, v->uid);
   if ((v->num_frames < 0 || v->width <= 0 || v->has_audio < 0) &&
       path_is_file(v->path))
     fill_from_probe(v, s);
   return EF_OK;
 }
 
-static int collect_uids(const ef_settings *s, const strvec *files,
-                        strvec *uids) {
+static int collect_inputs(const ef_settings *s, const strvec *files,
+                          strvec *inputs, size_t *ignored,
+                          const char **example) {
   if (s->uid_list) {
     for (size_t i = 0; i < s->n_uids; i++)
-      if (strvec_push(uids, strdup(s->uid_list[i])) != EF_OK)
+      if (strvec_push(inputs, strdup(s->uid_list[i])) != EF_OK)
         return nomem();
     return EF_OK;
   }
-  return uids_from_files(files, uids);
+  return uids_from_files(files, s->include_audio, inputs, ignored, example);
+}
+
+/* Orders videos by uid, then by place in the list. */
+static int cmp_uid(const void *a, const void *b) {
+  const ef_video *x = *(const ef_video *const *)a;
+  const ef_video *y = *(const ef_video *const *)b;
+  int c = strcmp(x->uid, y->uid);
+  return c ? c : (x > y) - (x < y);
+}
+
+int discover_check_unique(const ef_video *v, const char *const *inputs,
+                          size_t n) {
+  const ef_video **by_uid = malloc((n ? n : 1) * sizeof *by_uid);
+  size_t m = 0;
+  int rc = EF_OK;
+  if (!by_uid)
+    return nomem();
+  for (size_t i = 0; i < n; i++)
+    if (!v[i].reject) /* refused uids fail alone, each with its reason */
+      by_uid[m++] = &v[i];
+  /* Sorted, equal uids are neighbours, the earlier input first. */
+  qsort(by_uid, m, sizeof *by_uid, cmp_uid);
+  for (size_t k = 1; k < m; k++) {
+    if (strcmp(by_uid[k - 1]->uid, by_uid[k]->uid) == 0) {
+      rc = ef_error_set(EF_ECONFIG,
+                        "'%s' and '%s' both give uid '%s': their features "
+                        "would go to the same file; list one of them, or "
+                        "rename a file",
+                        inputs[by_uid[k - 1] - v], inputs[by_uid[k] - v],
+                        by_uid[k]->uid);
+      break;
+    }
+  }
+  free(by_uid);
+  return rc;
+}
+
+/* Orders pointers to strings by the strings, then by where they are. */
+static int cmp_str_ptr_at(const void *a, const void *b) {
+  char **x = *(char **const *)a, **y = *(char **const *)b;
+  int c = strcmp(*x, *y);
+  return c ? c : (x > y) - (x < y);
+}
+
+/* The same uid_list entry twice is one video (the scheduler's bins list
+ * each once): later repeats go, the order stays. Different entries with
+ * one uid are discover_check_unique's error. */
+static int drop_repeats(strvec *inputs) {
+  size_t n = inputs->n;
+  char ***order = malloc((n ? n : 1) * sizeof *order);
+  if (!order)
+    return nomem();
+  for (size_t i = 0; i < n; i++)
+    order[i] = &inputs->items[i];
+  /* Sorting pointers into items: equal strings end up side by side, the
+   * first occurrence (lowest address) first. */
+  qsort(order, n, sizeof *order, cmp_str_ptr_at);
+  const char *kept = n ? *order[0] : NULL;
+  for (size_t k = 1; k < n; k++) {
+    if (strcmp(kept, *order[k]) == 0) {
+      free(*order[k]);
+      *order[k] = NULL;
+    } else {
+      kept = *order[k];
+    }
+  }
+  free(order);
+  size_t w = 0;
+  for (size_t i = 0; i < n; i++)
+    if (inputs->items[i])
+      inputs->items[w++] = inputs->items[i];
+  inputs->n = w;
+  return EF_OK;
 }
 
 int discover_videos(const ef_settings *s, ef_video **out, size_t *n) {
-  strvec files = {0}, uids = {0}, stereo = {0};
+  strvec files = {0}, inputs = {0}, stereo = {0};
   manifest m = {0};
   ef_video *videos = NULL;
+  size_t ignored = 0;
+  const char *example = "";
   int rc;
 
   *out = NULL;
@@ -331,35 +524,74 @@ int discover_videos(const ef_settings *s, ef_video **out, size_t *n) {
   if (rc < 0 && (rc == EF_ENOMEM || !s->uid_list))
     goto fail;
   ef_error_clear();
-  if ((rc = collect_uids(s, &files, &uids)) < 0)
+  if ((rc = collect_inputs(s, &files, &inputs, &ignored, &example)) < 0 ||
+      (rc = drop_repeats(&inputs)) < 0)
     goto fail;
-  if (s->video_limit > 0 && (uint64_t)s->video_limit < uids.n &&
-      (rc = pick_subset(&uids, (size_t)s->video_limit, s->seed)) < 0)
+  if (!s->uid_list && inputs.n == 0) {
+    rc = no_media_error(s->video_dir_path, s->include_audio, ignored, example);
+    goto fail;
+  }
+  if (s->video_limit > 0 && (uint64_t)s->video_limit < inputs.n &&
+      (rc = pick_subset(&inputs, (size_t)s->video_limit, s->seed)) < 0)
     goto fail;
   if ((rc = manifest_load(s->video_dir_path, &m)) < 0 ||
       (rc = stereo_list_load(s->ego4d_download_dir, &stereo)) < 0)
     goto fail;
-  if (uids.n && !(videos = calloc(uids.n, sizeof *videos))) {
+  if (inputs.n && !(videos = calloc(inputs.n, sizeof *videos))) {
     rc = nomem();
     goto fail;
   }
-  for (size_t i = 0; i < uids.n; i++) {
-    if ((rc = describe(&videos[i], uids.items[i], s, &files, &m, &stereo)) <
-        0) {
-      discover_free(videos, i + 1);
-      videos = NULL;
-      goto fail;
-    }
+  for (size_t i = 0; i < inputs.n; i++) {
+    if ((rc = describe(&videos[i], inputs.items[i], s, &files, &m, &stereo)) <
+        0)
+      break;
+  }
+  if (rc == EF_OK)
+    rc = discover_check_unique(videos, (const char *const *)inputs.items,
+                               inputs.n);
+  if (rc < 0) {
+    discover_free(videos, inputs.n);
+    videos = NULL;
+    goto fail;
   }
   *out = videos;
-  *n = uids.n;
+  *n = inputs.n;
   rc = EF_OK;
 fail:
   strvec_free(&stereo);
   manifest_free(&m);
-  strvec_free(&uids);
+  strvec_free(&inputs);
   strvec_free(&files);
   return rc;
+}
+
+int discover_paths(const char *const *paths, size_t n, ef_video **out,
+                   size_t *count) {
+  ef_video *v = calloc(n ? n : 1, sizeof *v);
+  int rc = EF_OK;
+  *out = NULL;
+  *count = 0;
+  if (!v)
+    return nomem();
+  for (size_t i = 0; i < n && rc == EF_OK; i++) {
+    v[i].uid = discover_uid_from_path(paths[i]);
+    v[i].path = strdup(paths[i]);
+    v[i].num_frames = -1;
+    v[i].has_audio = -1;
+    if (!v[i].uid || !v[i].path ||
+        (discover_uid_problem(v[i].uid) &&
+         !(v[i].reject = discover_uid_reject(v[i].uid))))
+      rc = nomem();
+  }
+  if (rc == EF_OK)
+    rc = discover_check_unique(v, paths, n);
+  if (rc != EF_OK) {
+    discover_free(v, n);
+    return rc;
+  }
+  *out = v;
+  *count = n;
+  return EF_OK;
 }
 
 char *discover_uid_from_path(const char *path) {

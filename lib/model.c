@@ -6,6 +6,7 @@
 #include "model.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +100,52 @@ static void l2_normalize_rows(efs_output *out) {
   }
 }
 
+/* "[2,3,32,224,224]", or "[[2,3,8,256,256], [2,3,32,256,256]]" for a
+ * list of inputs, into buf. */
+static const char *describe_inputs(const efs_input *in, int n, int as_list,
+                                   char *buf, size_t size) {
+  size_t w = 0;
+#define PUT(...)                                                               \
+  do {                                                                         \
+    int k_ = snprintf(buf + w, size - w, __VA_ARGS__);                         \
+    if (k_ > 0)                                                                \
+      w = w + (size_t)k_ < size ? w + (size_t)k_ : size - 1;                   \
+  } while (0)
+  buf[0] = '\0';
+  if (as_list || n > 1)
+    PUT("[");
+  for (int i = 0; i < n; i++) {
+    PUT("%s[", i ? ", " : "");
+    for (int d = 0; d < in[i].ndim; d++)
+      PUT("%s%lld", d ? "," : "", (long long)in[i].shape[d]);
+    PUT("]");
+  }
+  if (as_list || n > 1)
+    PUT("]");
+#undef PUT
+  return buf;
+}
+
+/* A forward pass that throws is most often a model exported for another
+ * input packing than the config's kind: the message says which input the
+ * kind gave it, and where to look, instead of only TorchScript's words. */
+static int forward_error(const ef_model *m, const efs_input *in, int n,
+                         int as_list, int rc, const char *err) {
+  static const char shim_prefix[] = "model forward failed: ";
+  char shapes[256];
+  /* Only a throw inside forward() is about the input; an output that is
+   * not a tensor, say, is worded by the shim already. */
+  if (strncmp(err, shim_prefix, sizeof shim_prefix - 1) != 0)
+    return ef_error_set(rc, "%s: %s", m->settings.model_path, err);
+  err += sizeof shim_prefix - 1;
+  return ef_error_set(rc,
+                      "model %s failed on a %s input for kind '%s': %s; check "
+                      "model_config.kind (kinds: %s) and the model's input",
+                      m->settings.model_path,
+                      describe_inputs(in, n, as_list, shapes, sizeof shapes),
+                      m->kind->name, err, model_kind_names());
+}
+
 int model_forward(ef_model *m, const window_batch *batch, efs_output *out,
                   efs_timing *timing) {
   efs_input inputs[4];
@@ -114,7 +161,7 @@ int model_forward(ef_model *m, const window_batch *batch, efs_output *out,
     rc = efs_module_forward(m->module, inputs, n, as_list, out, timing, err,
                             sizeof err);
     if (rc != EF_OK)
-      ef_error_set(rc, "%s: %s", m->settings.model_path, err);
+      forward_error(m, inputs, n, as_list, rc, err);
   }
   free(scratch);
   if (rc == EF_OK && m->settings.l2_normalize)

@@ -7,6 +7,7 @@
  */
 #include "pipeline_worker.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "audio_windows.h"
 #include "debug_dump.h"
 #include "error.h"
+#include "model_kind.h"
 #include "video_windows.h"
 #include "write.h"
 
@@ -37,7 +39,8 @@ static void push_status(run_shared *rs, item_kind kind, size_t video,
 }
 
 /* io.debug_mode: each window's model input goes to
- * <debug_path>/<uid>/<window>.png instead of the model. */
+ * <debug_path>/<uid>/w<window>_t<start>-<end>.png instead of the model
+ * (debug_file_name). */
 typedef struct {
   run_shared *rs;
   const char *uid;
@@ -45,20 +48,52 @@ typedef struct {
   char *error; /* the first failure, kept past the source's cleanup */
 } debug_ctx;
 
+void debug_file_name(int64_t window, double start, double end, char *buf,
+                     size_t n) {
+  /* Zero-padded so names sort in window order; the times say where in
+   * the video to look. */
+  snprintf(buf, n, "w%06lld_t%07.2f-%07.2f.png", (long long)window, start, end);
+}
+
+/* A video window as its grid: each frame labelled with its frame number
+ * in the video, and for SlowFast the slow pathway's frames first. */
+static int debug_video_png(const char *path, const item *it,
+                           const ef_settings *s) {
+  int T = (int)it->shape[1];
+  int64_t *numbers = malloc((size_t)T * 2 * sizeof *numbers);
+  if (!numbers)
+    return ef_error_set(EF_ENOMEM, "cannot write %s: out of memory", path);
+  /* Frame numbers back from the window's times, which are exact
+   * multiples of 1/fps; a short video repeats its last frame. */
+  double fps = (double)s->fps_num / (double)s->fps_den;
+  int64_t first = llround(it->start * fps), last = llround(it->end * fps) - 1;
+  for (int t = 0; t < T; t++)
+    numbers[t] = first + t < last ? first + t : last;
+  debug_grid g = {numbers, NULL, 0};
+  if (s->model_kind && strcmp(s->model_kind, "slowfast") == 0 &&
+      s->slowfast_alpha > 0) {
+    g.slow = numbers + T;
+    g.n_slow = (int)slowfast_slow_indices(T, s->slowfast_alpha, numbers + T);
+  }
+  int rc = debug_write_window_grid(path, it->data, T, (int)it->shape[2],
+                                   (int)it->shape[3], s->mean, s->std, &g);
+  free(numbers);
+  return rc;
+}
+
 static int debug_emit(void *ctx, item *it) {
   debug_ctx *d = ctx;
   const ef_settings *s = d->rs->s;
   if (it->kind != ITEM_WINDOW)
     return push_item(d->rs, it);
-  char dir[4096], path[4160];
+  char dir[4096], name[96], path[4200];
+  debug_file_name(it->window, it->start, it->end, name, sizeof name);
   snprintf(dir, sizeof dir, "%s/%s", s->debug_path, d->uid);
-  snprintf(path, sizeof path, "%s/%lld.png", dir, (long long)it->window);
+  snprintf(path, sizeof path, "%s/%s", dir, name);
   int rc = d->made_dir ? EF_OK : write_mkdirs(dir);
   d->made_dir = rc == EF_OK;
   if (rc == EF_OK && it->ndim == 4)
-    rc = debug_write_window_png(path, it->data, (int)it->shape[1],
-                                (int)it->shape[2], (int)it->shape[3], s->mean,
-                                s->std);
+    rc = debug_video_png(path, it, s);
   else if (rc == EF_OK)
     rc = debug_write_matrix_png(path, it->data, (int)it->shape[0],
                                 it->ndim > 1 ? (int)it->shape[1] : 1);

@@ -32,4 +32,9 @@ typedef struct {
  * queue_producer_done. */
 void *pipeline_worker_main(void *run_shared_arg);
 
+/* io.debug_mode's PNG name for a window: "w000012_t0012.80-0013.87.png"
+ * (window index zero-padded to 6 digits, start and end in seconds). */
+void debug_file_name(int64_t window, double start, double end, char *buf,
+                     size_t n);
+
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "ffmpeg_log.h"
 
 static int64_t gcd64(int64_t a, int64_t b) {
   while (b) {
@@ -203,6 +204,9 @@ static int check_positive(const char *key, int64_t v) {
 int settings_load(const ef_config *c, ef_settings *s) {
   static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
   static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
+  /* Every run reads its settings first: the one place to quiet
+   * FFmpeg before it decodes or probes anything. */
+  ffmpeg_log_init();
   memset(s, 0, sizeof *s);
   s->video_limit = -1;
   s->filter_completed = 1;

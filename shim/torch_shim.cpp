@@ -281,11 +281,14 @@ int efs_module_load(const char *path, const efs_load_options *opt,
                           "' (expected cpu, cuda or cuda:N)");
         if (dev.is_cuda()) {
           if (!torch::cuda::is_available())
-            return fail(err, errlen, EF_EMODEL,
+            /* A config choice the machine cannot honour: EF_ECONFIG, so
+             * the CLI exits 2 as for any other config error. */
+            return fail(err, errlen, EF_ECONFIG,
                         "device '" + dev_text +
                             "' requested but CUDA is not available (this "
                             "libtorch has no CUDA support or no GPU is "
-                            "visible)");
+                            "visible); to run on the CPU, pass "
+                            "inference_config.device=cpu");
           /* A bare "cuda" would follow libtorch's current device; pin it so
            * the name we report is the device we use. */
           if (!dev.has_index())

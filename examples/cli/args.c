@@ -17,10 +17,13 @@ const char *cli_common_help =
     " or ./configs)\n"
     "  --threads N          inference threads (default: all cores)\n"
     "  --quiet              no progress output\n"
+    "  --cfg job, --info    print the resolved config (YAML) and exit\n"
     "  -h, --help           this help\n"
     "overrides (Hydra syntax): a.b=value  +a.b=value (add)  ~a.b (delete)\n"
     "  e.g. io.uid_list=[a,b] inference_config.batch_size=4 "
-    "io.out_format=npy\n";
+    "io.out_format=npy\n"
+    "  hydra.* settings are ignored (with a warning); -m/--multirun is not "
+    "supported\n";
 
 void cli_error(const char *fmt, ...) {
   va_list ap;
@@ -49,20 +52,66 @@ static const char *option_value(int argc, char **argv, int *i, const char *opt,
   return argv[++*i];
 }
 
+/* An override of Hydra's own settings (hydra.run.dir=..., +hydra/...,
+ * ~hydra.job): there is no Hydra here, so it would do nothing. */
+static int is_hydra_override(const char *arg) {
+  arg += strspn(arg, "+~");
+  return strncmp(arg, "hydra", 5) == 0 &&
+         (arg[5] == '.' || arg[5] == '/' || arg[5] == '=' || !arg[5]);
+}
+
+/* --cfg's value: job and all print the job's config; hydra has none. */
+static int cfg_option(const char *v, cli_args *a) {
+  if (strcmp(v, "job") == 0 || strcmp(v, "all") == 0) {
+    a->print_config = 1;
+    return 0;
+  }
+  if (strcmp(v, "hydra") == 0)
+    cli_error("--cfg hydra: there is no Hydra config here (its settings are "
+              "ignored); --cfg job prints the resolved config");
+  else
+    cli_error("--cfg '%s': expected job (or all)", v);
+  return 2;
+}
+
 int cli_parse(int argc, char **argv, cli_args *a) {
   memset(a, 0, sizeof *a);
   a->overrides = calloc((size_t)argc + 1, sizeof *a->overrides);
-  if (!a->overrides) {
+  a->paths = calloc((size_t)argc + 1, sizeof *a->paths);
+  if (!a->overrides || !a->paths) {
     cli_error("out of memory");
     return 2;
   }
   for (int i = 0; i < argc; i++) {
     int missing = 0;
     const char *v;
+    if (strcmp(argv[i], "--") == 0) {
+      /* Everything after a lone "--" is a video path, even one that looks
+       * like an option or an override. */
+      while (++i < argc)
+        a->paths[a->n_paths++] = argv[i];
+      break;
+    }
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
       a->help = 1;
     else if (strcmp(argv[i], "--quiet") == 0)
       a->quiet = 1;
+    else if (strcmp(argv[i], "--info") == 0)
+      a->print_config = 1;
+    else if (strcmp(argv[i], "-m") == 0 || strcmp(argv[i], "--multirun") == 0) {
+      cli_error("%s: Hydra's multirun (a sweep over comma-separated values) "
+                "is not supported; run one command per setting",
+                argv[i]);
+      return 2;
+    } else if ((v = option_value(argc, argv, &i, "--cfg", &missing)) ||
+               (v = option_value(argc, argv, &i, "-c", &missing))) {
+      if (cfg_option(v, a) != 0)
+        return 2;
+    } else if (!missing && is_hydra_override(argv[i]))
+      fprintf(stderr,
+              "ego4dfeat: warning: ignoring '%s': Hydra's own settings "
+              "(hydra.*) have no effect here\n",
+              argv[i]);
     else if ((v = option_value(argc, argv, &i, "--config-name", &missing)))
       a->config_name = v;
     else if ((v = option_value(argc, argv, &i, "--config-dir", &missing)) ||
@@ -88,11 +137,17 @@ int cli_parse(int argc, char **argv, cli_args *a) {
 
 void cli_args_free(cli_args *a) {
   free(a->overrides);
+  free(a->paths);
   a->overrides = NULL;
+  a->paths = NULL;
 }
 
 int cli_load_config(const cli_args *a, ef_config **out) {
   *out = NULL;
+  if (a->n_paths && !a->accept_paths) {
+    cli_error("video paths after '--' are taken by 'extract' only");
+    return 2;
+  }
   if (!a->config_name) {
     cli_error("--config-name is required (see --help)");
     return 2;
@@ -111,6 +166,27 @@ int cli_load_config(const cli_args *a, ef_config **out) {
   }
   *out = cfg;
   return 0;
+}
+
+int cli_print_config(const cli_args *a, const ef_config *cfg, int *exit_code) {
+  char *yaml = NULL;
+  if (!a->print_config)
+    return 0;
+  *exit_code = 0;
+  if (ef_config_dump(cfg, &yaml) != EF_OK) {
+    cli_error("%s", ef_last_error());
+    *exit_code = 1;
+    return 1;
+  }
+  fputs(yaml, stdout);
+  ef_free(yaml);
+  return 1;
+}
+
+const char *cli_count(long long n, const char *one, const char *many, char *buf,
+                      size_t size) {
+  snprintf(buf, size, "%lld %s", n, n == 1 ? one : many);
+  return buf;
 }
 
 char *cli_read_file(const char *path) {

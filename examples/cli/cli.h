@@ -19,14 +19,29 @@ typedef struct {
   int threads; /* --threads, 0 = all cores */
   int quiet;   /* --quiet */
   int help;    /* --help / -h */
+  /* --cfg job / --info: print the resolved config and exit 0, as Hydra
+   * users expect. */
+  int print_config;
+  /* Video paths after "--" (extract only: see accept_paths). */
+  const char **paths;
+  size_t n_paths;
+  int accept_paths; /* set by a subcommand that takes video paths */
 } cli_args;
 
 /* Parses argv after the subcommand. Unknown --options are errors; anything
  * else is an override. Returns 0, or 2 after printing the problem. */
 int cli_parse(int argc, char **argv, cli_args *a);
 void cli_args_free(cli_args *a);
-/* Loads the named config and applies the overrides; prints errors. */
+/* Loads the named config and applies the overrides; prints errors.
+ * hydra.* overrides were dropped with a warning by cli_parse. */
 int cli_load_config(const cli_args *a, ef_config **out);
+/* With --cfg job or --info: prints cfg as YAML to stdout and returns 1
+ * (the command is done, exit 0); else 0. Prints errors (returns 1 too,
+ * *exit_code 1). */
+int cli_print_config(const cli_args *a, const ef_config *cfg, int *exit_code);
+/* "1 window", "2 windows": n and the word in the right number, into buf. */
+const char *cli_count(long long n, const char *one, const char *many, char *buf,
+                      size_t size);
 /* Prints "ego4dfeat: error: <msg>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The whole file, NUL-terminated (caller frees); NULL with errno set on

@@ -427,6 +427,7 @@ int cmd_inference(int argc, char **argv) {
     goto done;
   }
   if ((exit_code = cli_load_config(&a, &cfg)) != 0 ||
+      cli_print_config(&a, cfg, &exit_code) ||
       (exit_code = read_options(cfg, &o)) != 0)
     goto done;
   exit_code = 2;

@@ -234,7 +234,8 @@ int cmd_profile(int argc, char **argv) {
     print_help();
     goto done;
   }
-  if ((exit_code = cli_load_config(&a, &cfg)) != 0)
+  if ((exit_code = cli_load_config(&a, &cfg)) != 0 ||
+      cli_print_config(&a, cfg, &exit_code))
     goto done;
   exit_code = 2;
   const char *base = strrchr(a.config_name, '/');

@@ -137,13 +137,15 @@ static void print_summary(long bin, const char *runner, const ef_stats *st) {
     if (ef_stats_video_outcome(st, i) == EF_VIDEO_FAILED)
       fprintf(stderr, "failed %s: %s\n", ef_stats_video_uid(st, i),
               ef_stats_video_error(st, i));
+  char windows[64];
   printf("bin %ld (%s): %zu done, %zu skipped, %zu failed, %zu not run; "
-         "%lld windows in %.1f s (forward %.1f s, decode wait %.1f s)\n",
+         "%s in %.1f s (forward %.1f s, decode wait %.1f s)\n",
          bin, runner, ef_stats_count(st, EF_VIDEO_DONE),
          ef_stats_count(st, EF_VIDEO_SKIPPED),
          ef_stats_count(st, EF_VIDEO_FAILED),
          ef_stats_count(st, EF_VIDEO_NOT_RUN),
-         (long long)ef_stats_total_windows(st),
+         cli_count((long long)ef_stats_total_windows(st), "window", "windows",
+                   windows, sizeof windows),
          ef_stats_seconds(st, EF_TIME_OVERALL),
          ef_stats_seconds(st, EF_TIME_FORWARD),
          ef_stats_seconds(st, EF_TIME_DECODE_WAIT));

@@ -104,6 +104,8 @@ int cmd_schedule(int argc, char **argv) {
   a.n_overrides = n_user;
   if (exit_code != 0)
     goto done;
+  if (cli_print_config(&a, cfg, &exit_code))
+    goto done;
 
   exit_code = 2;
   int local = get_bool(cfg, "schedule_config.run_locally");

@@ -1,24 +1,27 @@
 /*
  * progress.c - what the user sees during a run. On a terminal: one line
- * redrawn at most 10 times a second with the current video, the overall
- * share done, the rate and an ETA. Otherwise (logs, CI, SLURM): one plain
- * line per finished video.
+ * redrawn at most 10 times a second with the run's share of windows done,
+ * a bar, windows per second, elapsed time, an ETA and the current video
+ * (or how many are in progress when several decode at once). Otherwise
+ * (logs, CI, SLURM): one plain line per finished video. The text comes
+ * from progress_format.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress_format.h"
 
 struct progress {
   size_t n_videos;
   int quiet, tty;
-  unsigned char *finished; /* per video */
-  double *fraction;        /* per video, 0..1 */
-  size_t n_finished;
-  double start, last_draw;
+  progress_video *videos;
+  char **uids; /* printable, kept from each video's first report */
+  double start, first_report, last_draw;
 };
 
 static double now(void) {
@@ -27,28 +30,42 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void format_duration(double s, char *buf, size_t n) {
-  if (s < 0 || s > 1e7)
-    snprintf(buf, n, "--");
-  else if (s >= 3600)
-    snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
-  else if (s >= 60)
-    snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)s % 60);
-  else
-    snprintf(buf, n, "%.0fs", s);
+/* Columns of the terminal on stderr ($COLUMNS, else 80 when unknown). */
+static int term_width(void) {
+  struct winsize ws;
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    return ws.ws_col;
+  const char *c = getenv("COLUMNS");
+  int w = c ? atoi(c) : 0;
+  return w > 0 ? w : 80;
 }
 
 /* The video count is only known once the library has listed the videos,
- * so the per-video arrays are made at the first report. */
+ * so the per-video array is made at the first report. */
 static int ensure_arrays(progress *p, size_t n) {
-  if (p->finished)
+  if (p->videos)
     return p->n_videos == n ? 0 : -1;
-  p->finished = calloc(n ? n : 1, 1);
-  p->fraction = calloc(n ? n : 1, sizeof *p->fraction);
-  if (!p->finished || !p->fraction)
+  p->videos = calloc(n ? n : 1, sizeof *p->videos);
+  p->uids = calloc(n ? n : 1, sizeof *p->uids);
+  if (!p->videos || !p->uids) {
+    free(p->videos);
+    free(p->uids);
+    p->videos = NULL;
+    p->uids = NULL;
     return -1;
+  }
+  for (size_t i = 0; i < n; i++)
+    p->videos[i].total = -1;
   p->n_videos = n;
   return 0;
+}
+
+/* Windows per second since the first video started: the model's load
+ * before it is no part of the rate. */
+static double rate(const progress *p, const progress_run *r, double t) {
+  double busy = t - p->first_report;
+  return busy > 0.5 && r->windows_done > 0 ? (double)r->windows_done / busy
+                                           : 0.0;
 }
 
 static int on_progress(const ef_progress_info *info, void *user) {
@@ -56,46 +73,47 @@ static int on_progress(const ef_progress_info *info, void *user) {
   if (!p || ensure_arrays(p, info->video_count) != 0 ||
       info->video_index >= p->n_videos)
     return 0;
-  size_t v = info->video_index;
-  if (info->windows_total > 0)
-    p->fraction[v] = (double)info->windows_done / (double)info->windows_total;
-  if (info->finished && !p->finished[v]) {
-    p->finished[v] = 1;
-    p->fraction[v] = 1.0;
-    p->n_finished++;
-    if (!p->quiet && !p->tty) {
+  double t = now();
+  if (p->first_report == 0)
+    p->first_report = t;
+  progress_video *v = &p->videos[info->video_index];
+  char uid[1024], line[2048];
+  if (!p->uids[info->video_index])
+    p->uids[info->video_index] =
+        strdup(cli_printable(info->uid, uid, sizeof uid));
+  int newly_finished = info->finished && !v->finished;
+  v->started = 1;
+  v->done = info->windows_done;
+  if (info->windows_total >= 0)
+    v->total = info->windows_total;
+  v->finished = info->finished;
+  v->failed = info->failed;
+  v->skipped = info->skipped;
+  if (p->quiet)
+    return 0;
+  progress_run r = progress_summarise(p->videos, p->n_videos);
+  if (!p->tty) {
+    if (newly_finished) {
       /* "skipped": complete already, or claimed by another process (the
        * summary says which). */
       const char *what = info->failed    ? "failed"
                          : info->skipped ? "skipped"
                                          : "done";
-      char uid[1024];
-      fprintf(stderr, "[%zu/%zu] %s %s (%lld windows)\n", p->n_finished,
-              p->n_videos, cli_printable(info->uid, uid, sizeof uid), what,
-              (long long)info->windows_done);
+      progress_log_line(&r, cli_printable(info->uid, uid, sizeof uid), what,
+                        info->windows_done, rate(p, &r, t), line, sizeof line);
+      fprintf(stderr, "%s\n", line);
     }
-  }
-  if (p->quiet || !p->tty)
     return 0;
-  double t = now();
-  if (t - p->last_draw < 0.1 && !info->finished)
+  }
+  if (t - p->last_draw < 0.1 && !newly_finished)
     return 0;
   p->last_draw = t;
-  double sum = 0;
-  for (size_t i = 0; i < p->n_videos; i++)
-    sum += p->fraction[i];
-  double share = p->n_videos ? sum / (double)p->n_videos : 1;
-  double elapsed = t - p->start;
-  char eta[32];
-  format_duration(share > 0 ? elapsed * (1 - share) / share : -1, eta,
-                  sizeof eta);
-  char uid[128];
-  fprintf(stderr,
-          "\r\033[K[%zu/%zu] %.30s %lld/%lld windows | %5.1f%% | %.2f "
-          "videos/min | ETA %s",
-          p->n_finished, p->n_videos, cli_printable(info->uid, uid, sizeof uid),
-          (long long)info->windows_done, (long long)info->windows_total,
-          100.0 * share, elapsed > 0 ? 60.0 * sum / elapsed : 0.0, eta);
+  /* The current video is the one active video, whichever reported. */
+  const progress_video *cur = r.active == 1 ? &p->videos[r.current] : NULL;
+  progress_line(&r, cur ? p->uids[r.current] : NULL, cur ? cur->done : 0,
+                cur ? cur->total : -1, rate(p, &r, t), t - p->start,
+                term_width() - 1, line, sizeof line);
+  fprintf(stderr, "\r\033[K%s", line);
   fflush(stderr);
   return 0;
 }
@@ -119,7 +137,9 @@ void progress_free(progress *p) {
     return;
   if (p->tty && !p->quiet && p->n_videos)
     fputc('\n', stderr);
-  free(p->finished);
-  free(p->fraction);
+  for (size_t i = 0; p->uids && i < p->n_videos; i++)
+    free(p->uids[i]);
+  free(p->uids);
+  free(p->videos);
   free(p);
 }

@@ -29,11 +29,16 @@ void sched_print_plan(const ef_plan *p, size_t n_run, size_t videos_run,
                  sizeof make_lb);
   format_seconds(ef_plan_figure_value(p, EF_PLAN_REFERENCE_SECONDS), ref,
                  sizeof ref);
-  printf("plan: %.0f videos in %.0f bins of at most %s (lower bound %.0f "
-         "bins)\n      %s\n",
-         ef_plan_figure_value(p, EF_PLAN_VIDEOS),
-         ef_plan_figure_value(p, EF_PLAN_BINS), cap,
-         ef_plan_figure_value(p, EF_PLAN_BINS_LOWER_BOUND), ef_plan_dir(p));
+  char videos[64], bins[64], bound[64];
+  printf("plan: %s in %s of at most %s (lower bound %s)\n      %s\n",
+         cli_count((long long)ef_plan_figure_value(p, EF_PLAN_VIDEOS), "video",
+                   "videos", videos, sizeof videos),
+         cli_count((long long)ef_plan_figure_value(p, EF_PLAN_BINS), "bin",
+                   "bins", bins, sizeof bins),
+         cap,
+         cli_count((long long)ef_plan_figure_value(p, EF_PLAN_BINS_LOWER_BOUND),
+                   "bin", "bins", bound, sizeof bound),
+         ef_plan_dir(p));
   if (ef_plan_figure_value(p, EF_PLAN_BINS) >
       ef_plan_figure_value(p, EF_PLAN_BINS_FEWEST))
     printf("      (%.0f bins would do, but with %.0f at a time %.0f waves of "
@@ -41,14 +46,21 @@ void sched_print_plan(const ef_plan *p, size_t n_run, size_t videos_run,
            ef_plan_figure_value(p, EF_PLAN_BINS_FEWEST),
            ef_plan_figure_value(p, EF_PLAN_PARALLELISM),
            ef_plan_figure_value(p, EF_PLAN_N_SCHEDULES));
+  double at_once = ef_plan_figure_value(p, EF_PLAN_PARALLELISM);
   printf("estimate: %s of work, longest video %s; makespan %s, %.0f %s at "
          "a time (lower bound %s)\n",
-         total, longest, make, ef_plan_figure_value(p, EF_PLAN_PARALLELISM),
-         local ? "bin(s)" : "task(s)", make_lb);
+         total, longest, make, at_once,
+         local ? (at_once == 1 ? "bin" : "bins")
+               : (at_once == 1 ? "task" : "tasks"),
+         make_lb);
   printf("reference estimate: n_schedules %.0f, total %s\n",
          ef_plan_figure_value(p, EF_PLAN_N_SCHEDULES), ref);
-  printf("to run: %zu of %zu bins (%zu videos)%s\n", n_run,
-         ef_plan_bin_count(p), videos_run, local ? ", here" : ", on SLURM");
+  printf("to run: %zu of %s (%s)%s\n", n_run,
+         cli_count((long long)ef_plan_bin_count(p), "bin", "bins", bins,
+                   sizeof bins),
+         cli_count((long long)videos_run, "video", "videos", videos,
+                   sizeof videos),
+         local ? ", here" : ", on SLURM");
 }
 
 /* Oversize and unmeasured videos, named (the first few). */
@@ -157,7 +169,8 @@ int sched_summarize(ef_plan *p, const size_t *bins, size_t n,
          count[EF_VIDEO_DONE], count[EF_VIDEO_SKIPPED], count[EF_VIDEO_FAILED],
          count[EF_VIDEO_NOT_RUN]);
   if (n_complete_videos)
-    printf("; %zu videos complete before this run", n_complete_videos);
+    printf("; %zu %s complete before this run", n_complete_videos,
+           n_complete_videos == 1 ? "video" : "videos");
   printf("\n");
   if (bad)
     printf("rerun the same command to resume: only incomplete bins run "

@@ -128,7 +128,9 @@ EF_API void ef_config_free(ef_config *cfg);
 typedef struct ef_model ef_model;
 
 /* Loads model_config.model_path on inference_config.device. The kind comes
- * from model_config.kind or, failing that, from model_module_str. */
+ * from model_config.kind or, failing that, from model_module_str. A CUDA
+ * device on a machine without CUDA is EF_ECONFIG, the message naming
+ * inference_config.device=cpu. */
 EF_API int ef_model_load(const ef_config *cfg, ef_model **out);
 /* The model kind's name, e.g. "slowfast". */
 EF_API const char *ef_model_kind(const ef_model *model);
@@ -219,7 +221,10 @@ typedef enum {
  * folder never compute one video twice; temporary files of dead runs of
  * this host are removed first. A uid that cannot be one file name fails
  * (see the README's Output section). videos may be NULL: then the
- * videos come from discovery (io.uid_list or io.video_dir_path). Returns
+ * videos come from discovery (io.uid_list, or the media files of
+ * io.video_dir_path: a folder without one is EF_ENOTFOUND); else each
+ * path's uid is its file name without the extension. Two inputs giving
+ * one uid are EF_ECONFIG naming both (they would write one file). Returns
  * EF_OK, EF_EPARTIAL if some videos failed, or another code if the run
  * could not start. *out (may be NULL) receives the stats in every case
  * where the run started. */

@@ -195,9 +195,11 @@ def test_debug_mode_writes_pngs_not_features(tmp_path, media, models):
                           models / "tiny_slowfast.pt", "io.uid_list=[talk]",
                           "io.debug_mode=1", f"io.debug_path={dbg}"), check=0)
     pngs = sorted(os.listdir(dbg / "talk"))
-    # 90 frames, W 32, S 16: windows at 0, 16, 32, 48 and 58.
-    assert pngs == [f"{i}.png" for i in range(5)]
-    with av.open(str(dbg / "talk" / "0.png")) as c:
+    # 90 frames, W 32, S 16: windows at 0, 16, 32, 48 and 58, named by
+    # index and time range.
+    assert pngs == [f"w{i:06d}_t{s / 30:07.2f}-{(s + 32) / 30:07.2f}.png"
+                    for i, s in enumerate([0, 16, 32, 48, 58])]
+    with av.open(str(dbg / "talk" / pngs[0])) as c:
         img = next(c.decode(video=0)).to_ndarray(format="rgb24")
     # 32 frames of 256x256 in a 6-column grid with 2-pixel gaps.
     assert img.shape[1] == 6 * 256 + 5 * 2
@@ -205,4 +207,7 @@ def test_debug_mode_writes_pngs_not_features(tmp_path, media, models):
     run_cli(*extract_args("audio_mel_spectrogram", media, out, "unused",
                           "io.uid_list=[talk]", "io.debug_mode=1",
                           f"io.debug_path={dbg}"), check=0)
-    assert os.listdir(dbg / "talk").count("0.png") == 1
+    # The whole file is one audio window, about 3 s (AAC pads a little).
+    audio = [n for n in os.listdir(dbg / "talk")
+             if n.startswith("w000000_t0000.00-0003.0")]
+    assert len(audio) == 1, os.listdir(dbg / "talk")

@@ -605,6 +605,40 @@ START_TEST(test_override_unknown_key_suggests) {
 }
 END_TEST
 
+/* Typos users make, each with the key it must suggest: a key typed
+ * half-way, a last name without its section, a dropped or doubled
+ * letter, a word left out. */
+START_TEST(test_suggestions_rank_real_typos) {
+  static const char *const cases[][2] = {
+      {"io.video_dir", "io.video_dir_path"},
+      {"io.video_dir_paths", "io.video_dir_path"},
+      {"video_dir_path", "io.video_dir_path"},
+      {"io.uid_lst", "io.uid_list"},
+      {"io.uid", "io.uid_list"},
+      {"io.out", "io.out_path"},
+      {"io.outpath", "io.out_path"},
+      {"batch_size", "inference_config.batch_size"},
+      {"inference_config.batchsize", "inference_config.batch_size"},
+      {"inference_config.num_worker", "inference_config.num_workers"},
+      {"model_config.model", "model_config.model_path"},
+      {"model_config.modelpath", "model_config.model_path"},
+      {"io.debug_pth", "io.debug_path"},
+      {"io.out_dir", "io.out_path"},
+      {"inference_config.frame", "inference_config.frame_window"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ef_config *cfg = load("slowfast_r101_8x8");
+    char text[128], want[128];
+    snprintf(text, sizeof text, "%s=1", cases[i][0]);
+    snprintf(want, sizeof want, "(did you mean '%s'?)", cases[i][1]);
+    ck_assert_int_eq(ef_config_override(cfg, text), EF_ECONFIG);
+    ck_assert_msg(strstr(ef_last_error(), want), "%s: %s", cases[i][0],
+                  ef_last_error());
+    ef_config_free(cfg);
+  }
+}
+END_TEST
+
 START_TEST(test_override_add) {
   ef_config *cfg = load("omnivore_video");
   override_ok(cfg, "+dataset_type=k400");
@@ -884,6 +918,7 @@ static Suite *config_suite(void) {
   tcase_add_test(ov, test_override_uid_list);
   tcase_add_test(ov, test_override_mean_list);
   tcase_add_test(ov, test_override_unknown_key_suggests);
+  tcase_add_test(ov, test_suggestions_rank_real_typos);
   tcase_add_test(ov, test_override_add);
   tcase_add_test(ov, test_override_add_existing_fails);
   tcase_add_test(ov, test_override_upsert);

@@ -259,6 +259,97 @@ START_TEST(test_window_grid) {
 }
 END_TEST
 
+/* Labels and a SlowFast slow section (debug_write_window_grid), decoded
+ * by PyAV: the layout recomputed from debug_dump.h's rule, every tile
+ * pixel for pixel, the slow section the same cells as the fast frames it
+ * picks, bands only grey and label white, equal numbers drawn alike and
+ * different ones not. argv: GAP GREY BAND SECTION WHITE png raw T H W
+ * numbers(comma) slow(comma). */
+static const char *grid_py =
+    "import sys, math, av, numpy as np\n"
+    "GAP, GREY, BAND, SEC, WHITE = (int(v) for v in sys.argv[1:6])\n"
+    "png, raw = sys.argv[6:8]\n"
+    "T, H, W = (int(v) for v in sys.argv[8:11])\n"
+    "nums = [int(v) for v in sys.argv[11].split(',')]\n"
+    "slow = [int(v) for v in sys.argv[12].split(',')]\n"
+    "with av.open(png) as c:\n"
+    "    img = next(c.decode(video=0)).to_ndarray(format='rgb24')\n"
+    "cols = math.isqrt(T - 1) + 1\n"
+    "ch = BAND + H\n"
+    "def sec_h(k):\n"
+    "    rows = -(-k // cols)\n"
+    "    return rows * ch + (rows - 1) * GAP\n"
+    "top = sec_h(len(slow)) + SEC\n"
+    "assert img.shape == (top + sec_h(T), cols * W + (cols - 1) * GAP, 3),"
+    " img.shape\n"
+    "want = np.fromfile(raw, np.uint8).reshape(3, T, H, W)\n"
+    "covered = np.zeros(img.shape[:2], bool)\n"
+    "def cell(y_top, j):\n"
+    "    y, x = y_top + (j // cols) * (ch + GAP), (j % cols) * (W + GAP)\n"
+    "    covered[y:y + ch, x:x + W] = True\n"
+    "    return img[y:y + BAND, x:x + W], img[y + BAND:y + ch, x:x + W]\n"
+    "bands = []\n"
+    "for t in range(T):\n"
+    "    band, tile = cell(top, t)\n"
+    "    assert np.array_equal(tile, want[:, t].transpose(1, 2, 0)), t\n"
+    "    assert set(np.unique(band)) == {GREY, WHITE}, (t, np.unique(band))\n"
+    "    bands.append(band)\n"
+    "for j, t in enumerate(slow):\n"
+    "    band, tile = cell(0, j)\n"
+    "    assert np.array_equal(tile, want[:, t].transpose(1, 2, 0)), j\n"
+    "    assert np.array_equal(band, bands[t]), j\n"
+    "for a in range(T):\n"
+    "    for b in range(T):\n"
+    "        same = np.array_equal(bands[a], bands[b])\n"
+    "        assert same == (nums[a] == nums[b]), (a, b)\n"
+    "assert (img[~covered] == GREY).all(), 'gaps'\n";
+
+START_TEST(test_window_grid_labels_and_slow_section) {
+  enum { T = 5, H = 12, W = 30 };
+  size_t n = (size_t)3 * T * H * W, plane = (size_t)H * W;
+  uint8_t *want = malloc(n);
+  float *data = malloc(n * sizeof *data);
+  ck_assert_ptr_nonnull(want);
+  ck_assert_ptr_nonnull(data);
+  for (int c = 0; c < 3; c++)
+    for (int t = 0; t < T; t++)
+      for (size_t i = 0; i < plane; i++) {
+        size_t k = ((size_t)c * T + (size_t)t) * plane + i;
+        want[k] = (uint8_t)((t * 41 + c * 90 + (int)i * 3) % 256);
+        data[k] =
+            ((float)want[k] / 255.0f - imagenet_mean[c]) / imagenet_std[c];
+      }
+  /* Frames 3 and 4 carry one number: a short video repeating its last. */
+  static const int64_t numbers[T] = {10, 11, 12, 19, 19};
+  static const int64_t slow[3] = {0, 2, 4};
+  debug_grid g = {numbers, slow, 3};
+  char *png = tu_path(tmp, "grid.png");
+  int rc = debug_write_window_grid(png, data, T, H, W, imagenet_mean,
+                                   imagenet_std, &g);
+  ck_assert_msg(rc == EF_OK, "debug_write_window_grid: %s", ef_last_error());
+  char raw[4096];
+  snprintf(raw, sizeof raw, "%s.want", png);
+  write_bytes(raw, want, n);
+  batch_add(" '%s' '%s' %d %d %d 10,11,12,19,19 0,2,4", png, raw, T, H, W);
+  char fixed[64];
+  snprintf(fixed, sizeof fixed, "%d %d %d %d %d", DEBUG_GAP_PIXELS,
+           DEBUG_GAP_GREY, DEBUG_LABEL_PIXELS, DEBUG_SECTION_PIXELS,
+           DEBUG_LABEL_VALUE);
+  batch_run("grid.py", grid_py, fixed);
+
+  /* A slow index outside the window is refused, naming the file. */
+  static const int64_t bad[1] = {5};
+  debug_grid gb = {numbers, bad, 1};
+  ck_assert_int_eq(debug_write_window_grid(png, data, T, H, W, imagenet_mean,
+                                           imagenet_std, &gb),
+                   EF_EINVAL);
+  ck_assert_ptr_nonnull(strstr(ef_last_error(), "grid.png"));
+  free(png);
+  free(data);
+  free(want);
+}
+END_TEST
+
 /* Out-of-range inputs are clamped and rounded to nearest; NaN is black. */
 START_TEST(test_window_clamp) {
   static const float zero[3] = {0, 0, 0}, one[3] = {1, 1, 1};
@@ -557,6 +648,7 @@ int main(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_window_grid);
   tcase_add_test(tc, test_window_clamp);
+  tcase_add_test(tc, test_window_grid_labels_and_slow_section);
   tcase_add_test(tc, test_matrix_small);
   tcase_add_test(tc, test_matrix_odd_values);
   tcase_add_test(tc, test_matrix_wide);

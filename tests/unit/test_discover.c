@@ -97,7 +97,10 @@ START_TEST(test_folder_listing_skips) {
   touch("b.mp4");
   touch("a.mp4");
   touch("c.mkv");
-  touch("d");
+  touch("d.MOV");
+  touch("e"); /* no extension: not a media file */
+  touch("notes.txt");
+  touch("song.wav"); /* audio: only for audio configs */
   touch(".hidden.mp4");
   touch("manifest_backup.mp4");
   touch("info.json");
@@ -113,10 +116,147 @@ START_TEST(test_folder_listing_skips) {
   ck_assert_str_eq(v[3].uid, "d");
   assert_path(&v[0], "a.mp4");
   assert_path(&v[2], "c.mkv"); /* the only video file of that uid */
-  assert_path(&v[3], "d.mp4"); /* "d" has no video extension */
+  assert_path(&v[3], "d.MOV");
   for (size_t i = 0; i < n; i++)
     assert_unknown(&v[i]); /* empty files cannot be probed */
   discover_free(v, n);
+
+  /* An audio config takes audio files too. */
+  s.include_audio = 1;
+  ck_assert_int_eq(discover_videos(&s, &v, &n), EF_OK);
+  ck_assert_uint_eq(n, 5);
+  ck_assert_str_eq(v[4].uid, "song");
+  assert_path(&v[4], "song.wav");
+  discover_free(v, n);
+}
+END_TEST
+
+START_TEST(test_media_names) {
+  ck_assert(discover_is_media_name("a.mp4", 0));
+  ck_assert(discover_is_media_name("/x/y/A.MKV", 0));
+  ck_assert(discover_is_media_name("clip.webm", 0));
+  ck_assert(!discover_is_media_name("notes.txt", 1));
+  ck_assert(!discover_is_media_name("mp4", 1));
+  ck_assert(!discover_is_media_name(".mp4", 1)); /* a dotfile, no extension */
+  ck_assert(!discover_is_media_name("dir.mp4/x", 1));
+  ck_assert(!discover_is_media_name("a.wav", 0));
+  ck_assert(discover_is_media_name("a.wav", 1));
+  ck_assert(discover_is_media_name("a.opus", 1));
+}
+END_TEST
+
+/* Only other files: an error naming the folder and one of them. */
+START_TEST(test_folder_without_media) {
+  ef_settings s = settings_for(g_dir);
+  ef_video *v = (ef_video *)1;
+  size_t n = 7;
+
+  touch("notes.txt");
+  touch("README");
+  ck_assert_int_eq(discover_videos(&s, &v, &n), EF_ENOTFOUND);
+  ck_assert_ptr_null(v);
+  ck_assert_uint_eq(n, 0);
+  ck_assert_ptr_nonnull(strstr(ef_last_error(), g_dir));
+  ck_assert_msg(strstr(ef_last_error(), "no media files"), "%s",
+                ef_last_error());
+  ck_assert_msg(strstr(ef_last_error(), "2 other files ignored, e.g. 'README'"),
+                "%s", ef_last_error());
+}
+END_TEST
+
+/* uid_list entries with an extension or an absolute path. */
+START_TEST(test_uid_list_names_and_paths) {
+  char *elsewhere = tu_tmpdir();
+  char *abs_clip = tu_path(elsewhere, "far.mkv");
+  char *abs_missing = tu_path(elsewhere, "gone.mp4");
+  char *dotdot = tu_path(elsewhere, "../x/far.mkv");
+  ck_assert_int_eq(tu_write_file(abs_clip, ""), 0);
+  char *abs_ctrl = tu_path(elsewhere, "bad\nname.mp4");
+  ck_assert_int_eq(tu_write_file(abs_ctrl, ""), 0);
+  char *uids[] = {"x.mp4", abs_clip,    "plain", abs_missing,
+                  dotdot,  "sub/y.mp4", abs_ctrl};
+  ef_settings s = settings_for(g_dir);
+  ef_video *v = NULL;
+  size_t n = 0;
+
+  touch("x.mp4");
+  s.uid_list = uids;
+  s.n_uids = 7;
+  ck_assert_int_eq(discover_videos(&s, &v, &n), EF_OK);
+  ck_assert_uint_eq(n, 7);
+  ck_assert_str_eq(v[0].uid, "x");
+  assert_path(&v[0], "x.mp4"); /* not x.mp4.mp4 */
+  ck_assert_ptr_null(v[0].reject);
+  ck_assert_str_eq(v[1].uid, "far");
+  ck_assert_str_eq(v[1].path, abs_clip); /* not joined to the folder */
+  ck_assert_ptr_null(v[1].reject);
+  ck_assert_str_eq(v[2].uid, "plain");
+  assert_path(&v[2], "plain.mp4");
+  ck_assert_str_eq(v[3].uid, "gone");
+  ck_assert_msg(v[3].reject && strstr(v[3].reject, "existing file"), "%s",
+                v[3].reject);
+  ck_assert_str_eq(v[3].path, "");
+  ck_assert_msg(v[4].reject && strstr(v[4].reject, "'..'"), "%s", v[4].reject);
+  ck_assert_msg(v[5].reject && strstr(v[5].reject, "may not contain '/'"), "%s",
+                v[5].reject);
+  /* An existing file whose name is no uid: refused by the uid rules. */
+  ck_assert_str_eq(v[6].uid, "bad\nname");
+  ck_assert_msg(v[6].reject && strstr(v[6].reject, "control characters"), "%s",
+                v[6].reject);
+  ck_assert_str_eq(v[6].path, "");
+  free(abs_ctrl);
+  discover_free(v, n);
+  tu_rmrf(elsewhere);
+  free(elsewhere);
+  free(abs_clip);
+  free(abs_missing);
+  free(dotdot);
+}
+END_TEST
+
+/* Two inputs, one uid: one output file for two videos, refused. */
+START_TEST(test_duplicate_uids_are_an_error) {
+  char *abs_clip = tu_path(g_dir, "x.mkv");
+  char *pairs[][2] = {{"x.mp4", "x"}, {"x", abs_clip}, {"y.mp4", "y"}};
+  ef_settings s = settings_for(g_dir);
+  ef_video *v = NULL;
+  size_t n = 0;
+
+  touch("x.mp4");
+  touch("x.mkv");
+  for (size_t i = 0; i < 3; i++) {
+    char want[512];
+    s.uid_list = pairs[i];
+    s.n_uids = 2;
+    ck_assert_int_eq(discover_videos(&s, &v, &n), EF_ECONFIG);
+    ck_assert_ptr_null(v);
+    snprintf(want, sizeof want, "'%s' and '%s' both give uid '%c'", pairs[i][0],
+             pairs[i][1], pairs[i][0][0]);
+    ck_assert_msg(strstr(ef_last_error(), want), "%s", ef_last_error());
+  }
+
+  /* The same entry twice is one video, not an error. */
+  char *twice[] = {"x", "y", "x"};
+  s.uid_list = twice;
+  s.n_uids = 3;
+  ck_assert_int_eq(discover_videos(&s, &v, &n), EF_OK);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_str_eq(v[0].uid, "x");
+  ck_assert_str_eq(v[1].uid, "y");
+  discover_free(v, n);
+
+  /* Explicit paths (the CLI's "-- a.mp4 b.mkv") likewise. */
+  const char *paths[] = {"/a/clip.mp4", "/b/other.mp4", "/c/clip.mkv"};
+  ck_assert_int_eq(discover_paths(paths, 2, &v, &n), EF_OK);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_str_eq(v[1].uid, "other");
+  discover_free(v, n);
+  ck_assert_int_eq(discover_paths(paths, 3, &v, &n), EF_ECONFIG);
+  ck_assert_ptr_null(v);
+  ck_assert_msg(strstr(ef_last_error(), "'/a/clip.mp4' and '/c/clip.mkv' both "
+                                        "give uid 'clip'"),
+                "%s", ef_last_error());
+  free(abs_clip);
 }
 END_TEST
 
@@ -144,6 +284,16 @@ START_TEST(test_empty_folder) {
   ef_video *v = (ef_video *)1;
   size_t n = 7;
 
+  ck_assert_int_eq(discover_videos(&s, &v, &n), EF_ENOTFOUND);
+  ck_assert_uint_eq(n, 0);
+  ck_assert_ptr_null(v);
+  ck_assert_msg(strstr(ef_last_error(), "the folder is empty"), "%s",
+                ef_last_error());
+
+  /* An empty uid_list is the user's choice: nothing to do, no error. */
+  char *none[] = {NULL};
+  s.uid_list = none;
+  s.n_uids = 0;
   ck_assert_int_eq(discover_videos(&s, &v, &n), EF_OK);
   ck_assert_uint_eq(n, 0);
   discover_free(v, n);
@@ -306,6 +456,7 @@ START_TEST(test_manifest_without_uid_column) {
   size_t n = 0;
 
   write_in_dir("manifest.csv", "name,canonical_num_frames\nclip,77\n");
+  touch("clip.mp4"); /* else the folder has no video to describe */
   ck_assert_int_eq(discover_videos(&s, &v, &n), EF_EINVAL);
   ck_assert_ptr_nonnull(strstr(ef_last_error(), "manifest.csv"));
   ck_assert_ptr_nonnull(strstr(ef_last_error(), "uid"));
@@ -538,6 +689,10 @@ static Suite *discover_suite(void) {
   tcase_add_test(listing, test_uid_list_without_folder);
   tcase_add_test(listing, test_uid_from_path);
   tcase_add_test(listing, test_uid_rules);
+  tcase_add_test(listing, test_media_names);
+  tcase_add_test(listing, test_folder_without_media);
+  tcase_add_test(listing, test_uid_list_names_and_paths);
+  tcase_add_test(listing, test_duplicate_uids_are_an_error);
   tcase_add_test(manifest, test_manifest);
   tcase_add_test(manifest, test_manifest_probe_without_audio);
   tcase_add_test(manifest, test_manifest_uid_column_names);

@@ -413,8 +413,10 @@ START_TEST(test_devices) {
     ck_assert_str_eq(efs_module_device(m), "cuda:0");
     efs_module_free(m);
   } else {
-    ck_assert_int_eq(rc, EF_EMODEL);
+    ck_assert_int_eq(rc, EF_ECONFIG);
     ck_assert_msg(strstr(err, "CUDA is not available"), "message: %s", err);
+    ck_assert_msg(strstr(err, "inference_config.device=cpu"), "message: %s",
+                  err);
   }
 
   /* NULL or "" device means the CPU. */
