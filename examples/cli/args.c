@@ -13,8 +13,9 @@
 
 const char *cli_common_help =
     "  --config-name NAME   config to load (configs/NAME.yaml)\n"
-    "  --config-dir DIR     folder of configs (default: $EGO4DFEAT_CONFIG_DIR"
-    " or ./configs)\n"
+    "  --config-dir DIR     folder of configs (default: $EGO4DFEAT_CONFIG_DIR,"
+    " ./configs,\n"
+    "                       then the installed ones)\n"
     "  --threads N          inference threads (default: all cores)\n"
     "  --quiet              no progress output\n"
     "  --cfg job, --info    print the resolved config (YAML) and exit\n"
