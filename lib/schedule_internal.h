@@ -51,6 +51,10 @@ struct ef_plan {
   int batch_size;
   char *out_path;
   ef_out_format out_format;
+  /* What a complete output of this plan is (provenance.h): the run's
+   * fingerprint text, io.on_mismatch. */
+  char *fp_run_text;
+  ef_on_mismatch on_mismatch;
   double figures[EF_PLAN_FIGURE_COUNT_];
 };
 

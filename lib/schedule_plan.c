@@ -16,6 +16,7 @@
 #include "config_tree.h"
 #include "discover.h"
 #include "error.h"
+#include "provenance.h"
 #include "schedule_internal.h"
 #include "settings.h"
 #include "window.h"
@@ -133,8 +134,16 @@ int sched_read_settings(ef_plan *p, ef_settings *s) {
   p->schedule_time_per_node = per_node;
   p->batch_size = s->batch_size;
   p->out_format = s->out_format;
+  p->on_mismatch = s->on_mismatch;
   if (!(p->out_path = strdup(s->out_path)))
     return sched_nomem();
+  /* Hashes the model file: a bin is complete only with outputs of this
+   * model (ef_plan_bin_complete). A model that cannot be read leaves no
+   * bin complete; its tasks then say why. */
+  free(p->fp_run_text);
+  p->fp_run_text = NULL;
+  if (!s->debug_mode && provenance_run_text(s, &p->fp_run_text) != EF_OK)
+    ef_error_clear();
   return EF_OK;
 }
 
@@ -202,6 +211,7 @@ void ef_plan_free(ef_plan *p) {
   free(p->videos);
   free(p->bins);
   free(p->out_path);
+  free(p->fp_run_text);
   free(p->dir);
   ef_config_free(p->cfg);
   free(p);

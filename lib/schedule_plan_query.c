@@ -8,8 +8,10 @@
 
 #include "config_tree.h"
 #include "error.h"
+#include "provenance.h"
 #include "schedule_internal.h"
 #include "write.h"
+#include "write_times.h"
 
 /* ---- Accessors ---------------------------------------------------------- */
 
@@ -69,17 +71,30 @@ int ef_plan_bin_complete(const ef_plan *p, size_t bin) {
   const plan_bin *b = sched_bin_at(p, bin);
   if (!b)
     return ef_error_set(EF_EINVAL, "ef_plan_bin_complete: no bin %zu", bin);
-  for (size_t i = 0; i < b->n; i++) {
-    char *path = write_output_path(p->out_path, p->videos[b->first + i].uid,
-                                   p->out_format);
-    if (!path)
-      return sched_nomem();
-    int done = write_output_complete(path, p->out_format);
+  int done = 1;
+  for (size_t i = 0; done && i < b->n; i++) {
+    const char *uid = p->videos[b->first + i].uid;
+    char *path = write_output_path(p->out_path, uid, p->out_format);
+    char *times = write_times_path(p->out_path, uid);
+    char *fp = provenance_fp_path(p->out_path, uid);
+    char *why = NULL;
+    if (!path || !times || !fp) {
+      done = sched_nomem();
+    } else {
+      /* The plan does not know which videos are stereo: that line is
+       * left out of the comparison (the task checks it). */
+      prov_state st =
+          provenance_check(path, p->out_format, times, fp,
+                           p->fp_run_text ? p->fp_run_text : "", 1, &why);
+      done = st == PROV_DONE ||
+             (st != PROV_TODO && p->on_mismatch == EF_MISMATCH_SKIP);
+    }
+    free(why);
+    free(fp);
+    free(times);
     free(path);
-    if (!done)
-      return 0;
   }
-  return 1;
+  return done;
 }
 
 int ef_plan_bin_config(const ef_plan *p, size_t bin, ef_config **out) {
