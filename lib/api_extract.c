@@ -3,12 +3,14 @@
  * their result handles: ef_extract_features (in memory, with a loaded
  * model) and ef_perform_feature_extraction (a whole run to files).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "discover.h"
 #include "error.h"
+#include "out_hdf5.h"
 #include "out_sweep.h"
 #include "pipeline.h"
 #include "provenance.h"
@@ -221,6 +223,7 @@ cleanup:
 /* Each video's output files and fingerprint text. */
 typedef struct {
   char *out_file, *times_file, *fp_file, *fp_text;
+  char *skip; /* hdf5: skip it, with this note ("" none); else NULL */
 } video_outputs;
 
 static void outputs_free(video_outputs *o, size_t n) {
@@ -229,6 +232,7 @@ static void outputs_free(video_outputs *o, size_t n) {
     free(o[i].times_file);
     free(o[i].fp_file);
     free(o[i].fp_text);
+    free(o[i].skip);
   }
   free(o);
 }
@@ -255,12 +259,55 @@ static int outputs_make(const ef_settings *s, const char *run_text,
   return EF_OK;
 }
 
+static char *dup_printf(const char *fmt, ...) EF_PRINTF(1, 2);
+static char *dup_printf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  char *p = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (p) {
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+  }
+  return p;
+}
+
+/* Video v's output against this run: its files (ps: the pipeline's
+ * settings, the parts folder for hdf5), then, for hdf5, its group in
+ * features.h5 (idx). */
+static prov_state video_state(const ef_settings *ps, const ef_settings *s,
+                              const out_hdf5_index *idx, const ef_video *v,
+                              const video_outputs *o, char **why) {
+  prov_state st = provenance_check(o->out_file, ps->out_format, o->times_file,
+                                   o->fp_file, o->fp_text, 0, why);
+  const char *have =
+      idx && st == PROV_TODO ? out_hdf5_index_find(idx, v->uid) : NULL;
+  if (!have)
+    return st;
+  if (strcmp(have, o->fp_text) == 0)
+    return PROV_DONE;
+  if (!*have) {
+    *why = dup_printf("%s/" OUT_HDF5_FILE ":/%s has no provenance attribute",
+                      s->out_path, v->uid);
+    return PROV_LEGACY;
+  }
+  char *d = fingerprint_diff(have, o->fp_text);
+  *why = dup_printf("%s/" OUT_HDF5_FILE
+                    ":/%s was computed with another configuration: %s",
+                    s->out_path, v->uid, d ? d : "(out of memory)");
+  free(d);
+  return PROV_MISMATCH;
+}
+
 /* io.on_mismatch=refuse: before anything is written, every complete
- * output must be this run's. EF_ECONFIG naming the first that is not. */
-static int refuse_mismatches(const ef_settings *s, const ef_video *list,
-                             const video_outputs *o, size_t n) {
-  if (!s->filter_completed || s->on_mismatch != EF_MISMATCH_REFUSE ||
-      s->debug_mode)
+ * output must be this run's: EF_ECONFIG naming the first that is not.
+ * For hdf5, also decides which videos features.h5 already has (o->skip). */
+static int check_outputs(const ef_settings *ps, const ef_settings *s,
+                         const out_hdf5_index *idx, const ef_video *list,
+                         video_outputs *o, size_t n) {
+  if (!s->filter_completed || s->debug_mode)
     return EF_OK;
   size_t bad = 0;
   char *first = NULL;
@@ -268,18 +315,24 @@ static int refuse_mismatches(const ef_settings *s, const ef_video *list,
     if (list[i].reject)
       continue;
     char *why = NULL;
-    prov_state st =
-        provenance_check(o[i].out_file, s->out_format, o[i].times_file,
-                         o[i].fp_file, o[i].fp_text, 0, &why);
-    if (st == PROV_MISMATCH || st == PROV_LEGACY) {
+    prov_state st = video_state(ps, s, idx, &list[i], &o[i], &why);
+    int in_h5 = idx && out_hdf5_index_find(idx, list[i].uid) &&
+                st != PROV_TODO &&
+                !write_output_complete(o[i].out_file, ps->out_format);
+    if (st != PROV_DONE && st != PROV_TODO &&
+        s->on_mismatch == EF_MISMATCH_REFUSE) {
       if (!first)
         first = why;
       else
         free(why);
+      why = NULL;
       bad++;
-    } else {
-      free(why);
+    } else if (in_h5 && st == PROV_DONE) {
+      o[i].skip = strdup("");
+    } else if (in_h5 && s->on_mismatch == EF_MISMATCH_SKIP) {
+      o[i].skip = dup_printf("kept (io.on_mismatch=skip): %s", why ? why : "");
     }
+    free(why);
   }
   if (!bad)
     return EF_OK;
@@ -293,6 +346,26 @@ static int refuse_mismatches(const ef_settings *s, const ef_video *list,
       bad == 1 ? "" : "first: ", first ? first : "(out of memory)",
       bad == 1 ? "it" : "them", bad == 1 ? "it" : "them");
   free(first);
+  return rc;
+}
+
+/* The settings the pipeline writes with: for hdf5, .npy parts in
+ * <out_path>/features.h5.parts (out_hdf5.h); *parts_dir (caller frees)
+ * is that folder, else NULL. ps shares s's strings. */
+static int pipeline_settings(const ef_settings *s, ef_settings *ps,
+                             char **parts_dir, out_hdf5_index *idx,
+                             int *has_idx) {
+  *ps = *s;
+  *parts_dir = NULL;
+  *has_idx = 0;
+  if (s->out_format != EF_FORMAT_HDF5)
+    return EF_OK;
+  if (!(*parts_dir = out_hdf5_path(s->out_path, OUT_HDF5_PARTS)))
+    return EF_ENOMEM;
+  ps->out_path = *parts_dir;
+  ps->out_format = EF_FORMAT_NPY;
+  int rc = out_hdf5_index_load(s->out_path, idx);
+  *has_idx = rc == EF_OK;
   return rc;
 }
 
@@ -348,25 +421,32 @@ int ef_perform_feature_extraction(const ef_config *cfg,
   ef_stats *st = NULL;
   pipeline_video *pv = NULL;
   video_outputs *outs = NULL;
-  char *run_text = NULL;
+  char *run_text = NULL, *parts_dir = NULL;
+  ef_settings ps;
+  out_hdf5_index idx;
+  int has_idx = 0;
   int rc = settings_load(cfg, &s);
   if (rc != EF_OK)
     return rc;
   double t0 = now_seconds();
+  if ((rc = pipeline_settings(&s, &ps, &parts_dir, &idx, &has_idx)) != EF_OK)
+    goto done;
   if ((rc = list_videos(&s, videos, n, &list, &count)) != EF_OK)
     goto done;
   /* The model file is hashed once, before anything is written, so that
    * a mismatch refuses the run with nothing touched. */
   if (!s.debug_mode && (rc = provenance_run_text(&s, &run_text)) != EF_OK)
     goto done;
-  if ((rc = outputs_make(&s, run_text, list, count, &outs)) != EF_OK ||
-      (rc = refuse_mismatches(&s, list, outs, count)) != EF_OK)
+  if ((rc = outputs_make(&ps, run_text, list, count, &outs)) != EF_OK ||
+      (rc = check_outputs(&ps, &s, has_idx ? &idx : NULL, list, outs, count)) !=
+          EF_OK)
     goto done;
   /* A missing output folder is created; then what dead runs of this host
    * left in it goes (out_sweep.h), before anything of ours is there. */
-  if ((rc = write_mkdirs(s.out_path)) != EF_OK)
+  if ((rc = write_mkdirs(ps.out_path)) != EF_OK)
     goto done;
-  if (out_sweep(s.out_path, NULL) != EF_OK)
+  if (out_sweep(s.out_path, NULL) != EF_OK ||
+      (parts_dir && out_sweep(parts_dir, NULL) != EF_OK))
     ef_error_clear(); /* the write of config.yaml says what is wrong */
   int deferred = 0;
   if ((rc = write_run_config(cfg, s.out_path, run_text, 1, &deferred)) != EF_OK)
@@ -392,6 +472,7 @@ int ef_perform_feature_extraction(const ef_config *cfg,
     pv[i].times_file = outs[i].times_file;
     pv[i].fp_file = outs[i].fp_file;
     pv[i].fp_text = outs[i].fp_text;
+    pv[i].skip = outs[i].skip;
     pv[i].reject = list[i].reject;
     pv[i].is_stereo = list[i].is_stereo;
     pv[i].has_audio = list[i].has_audio;
@@ -404,7 +485,19 @@ int ef_perform_feature_extraction(const ef_config *cfg,
     if (rc != EF_OK)
       goto done;
   }
-  rc = pipeline_run(model, &s, pv, count, params, st->res, &st->times);
+  rc = pipeline_run(model, &ps, pv, count, params, st->res, &st->times);
+  if (parts_dir) {
+    /* Also after a cancelled run: what is done goes into the file. */
+    char *msg = rc != EF_OK ? ef_error_dup() : NULL;
+    double ts = now_seconds();
+    int frc = out_hdf5_flush(s.out_path, NULL);
+    st->times.seconds[EF_TIME_SAVE] += now_seconds() - ts;
+    if (frc != EF_OK && (rc == EF_OK || rc == EF_EPARTIAL))
+      rc = frc;
+    else if (msg)
+      ef_error_set(rc, "%s", msg);
+    free(msg);
+  }
   if (deferred && ef_stats_count(st, EF_VIDEO_DONE) > 0) {
     /* Keeps the run's status: the features are written either way. */
     char *msg = rc != EF_OK ? ef_error_dup() : NULL;
@@ -420,6 +513,9 @@ done:
   ef_model_free(model);
   outputs_free(outs, count);
   free(run_text);
+  free(parts_dir);
+  if (has_idx)
+    out_hdf5_index_free(&idx);
   free(pv);
   discover_free(list, count);
   settings_free(&s);
@@ -498,17 +594,25 @@ int ef_outputs_check(const ef_config *cfg) {
   ef_video *list = NULL;
   size_t count = 0;
   video_outputs *outs = NULL;
-  char *run_text = NULL;
+  char *run_text = NULL, *parts_dir = NULL;
+  ef_settings ps;
+  out_hdf5_index idx;
+  int has_idx = 0;
   int rc = settings_load(cfg, &s);
   if (rc != EF_OK)
     return rc;
   /* Debug mode writes no outputs, so there is nothing to disagree. */
-  if (!s.debug_mode && (rc = discover_videos(&s, &list, &count)) == EF_OK &&
+  if (!s.debug_mode &&
+      (rc = pipeline_settings(&s, &ps, &parts_dir, &idx, &has_idx)) == EF_OK &&
+      (rc = discover_videos(&s, &list, &count)) == EF_OK &&
       (rc = provenance_run_text(&s, &run_text)) == EF_OK &&
-      (rc = outputs_make(&s, run_text, list, count, &outs)) == EF_OK)
-    rc = refuse_mismatches(&s, list, outs, count);
+      (rc = outputs_make(&ps, run_text, list, count, &outs)) == EF_OK)
+    rc = check_outputs(&ps, &s, has_idx ? &idx : NULL, list, outs, count);
   outputs_free(outs, count);
   free(run_text);
+  free(parts_dir);
+  if (has_idx)
+    out_hdf5_index_free(&idx);
   discover_free(list, count);
   settings_free(&s);
   return rc;

@@ -22,6 +22,7 @@ typedef struct {
   const char *fp_file;
   const char *fp_text;
   const char *reject; /* non-NULL: fail with this message, touch nothing */
+  const char *skip;   /* non-NULL: skip it, with this note ("" none) */
   int is_stereo;
   int has_audio; /* 1, 0, or -1 if unknown (from discovery) */
 } pipeline_video;

@@ -173,6 +173,10 @@ static void run_one(run_shared *rs, source *src, size_t v) {
     push_status(rs, ITEM_FAILED, v, pv->reject);
     return;
   }
+  if (pv->skip) { /* decided before the run (features.h5 has it) */
+    push_status(rs, ITEM_SKIPPED, v, *pv->skip ? pv->skip : NULL);
+    return;
+  }
   /* Checked as each video starts, not once per run: another task may
    * have finished it meanwhile. */
   if (pv->out_file && !s->debug_mode && !output_to_do(rs, v))

@@ -214,3 +214,34 @@ done:
   close(fd);
   return ok;
 }
+
+int write_npy_read(const char *path, float **data, int64_t *shape, int *ndim) {
+  *data = NULL;
+  *ndim = 0;
+  int d = 0;
+  if (!write_npy_check(path, "<f4", 4, shape, &d, WRITE_MAX_DIMS) || d < 1)
+    return ef_error_set(EF_EINVAL,
+                        "%s: not a complete float32 .npy file of at least one "
+                        "dimension",
+                        path);
+  int64_t numel = 1;
+  for (int k = 0; k < d; k++)
+    numel *= shape[k];
+  size_t bytes = (size_t)numel * 4;
+  float *v = malloc(bytes ? bytes : 1);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  /* The data is the file's last bytes (write_npy_check checked the size). */
+  int ok = v && fd >= 0 && fstat(fd, &st) == 0 &&
+           (bytes == 0 ||
+            pread(fd, v, bytes, st.st_size - (off_t)bytes) == (ssize_t)bytes);
+  if (fd >= 0)
+    close(fd);
+  if (!ok) {
+    free(v);
+    return ef_error_set(EF_EIO, "cannot read %s", path);
+  }
+  *data = v;
+  *ndim = d;
+  return EF_OK;
+}

@@ -14,8 +14,11 @@ static void print_help(void) {
          "[overrides...]\n\n"
          "Extracts features of every video of the config (io.uid_list, or "
          "all files in\nio.video_dir_path) into io.out_path/<uid>.pt "
-         "(or .npy), skipping videos whose\ncomplete output exists when "
-         "io.filter_completed is true.\n\noptions:\n%s",
+         "(or .npy, or one features.h5), with\n<uid>.times.npy and the "
+         "fingerprint <uid>.fp, skipping videos whose complete\noutput of "
+         "the same fingerprint exists when io.filter_completed is true; "
+         "one of\nanother fingerprint stops the run unless io.on_mismatch "
+         "is redo or skip.\n\noptions:\n%s",
          cli_common_help);
 }
 
@@ -31,8 +34,12 @@ static void print_summary(const ef_stats *st, const ef_config *cfg) {
     cli_printable(ef_stats_video_uid(st, i), uid, sizeof uid);
     if (o == EF_VIDEO_DONE) {
       video_s += ef_stats_video_seconds(st, i);
-      printf("wrote %s/%s.%s (%lld windows)\n", out_path, uid, fmt,
-             (long long)ef_stats_video_windows(st, i));
+      if (strcmp(fmt, "hdf5") == 0) /* one group per video */
+        printf("wrote %s/features.h5:/%s (%lld windows)\n", out_path, uid,
+               (long long)ef_stats_video_windows(st, i));
+      else
+        printf("wrote %s/%s.%s (%lld windows)\n", out_path, uid, fmt,
+               (long long)ef_stats_video_windows(st, i));
     } else if (o == EF_VIDEO_FAILED) {
       fprintf(stderr, "failed %s: %s\n", uid, ef_stats_video_error(st, i));
     } else if (o == EF_VIDEO_SKIPPED && *ef_stats_video_error(st, i)) {

@@ -246,6 +246,20 @@ EF_API int ef_perform_feature_extraction(const ef_config *cfg,
  * `ego4dfeat schedule` calls it before it submits anything. */
 EF_API int ef_outputs_check(const ef_config *cfg);
 
+/* Builds the HDF5 file h5_path from the per-video outputs in dir (every
+ * <uid>.pt or <uid>.npy with its <uid>.times.npy and <uid>.fp): one group
+ * /<uid> per video with datasets features (float32 [windows, ...]),
+ * window_start and window_end (float64 [windows], seconds) and string
+ * attributes fingerprint, provenance (the text the fingerprint hashes)
+ * and config (the YAML of the run that wrote it, when dir still has it);
+ * the root has attribute format = "ego4dfeat features 1". uids already in
+ * h5_path are kept unless dir has them too. The new file is built under
+ * a temporary name and renamed over h5_path (under an fcntl lock on
+ * <dir of h5_path>/.<name>.lock), so a crash never damages what was
+ * there. EF_EINVAL naming the file for an output without complete times
+ * or fingerprint; *merged (may be NULL) gets the number of outputs. */
+EF_API int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged);
+
 typedef enum {
   EF_TIME_MODEL_LOAD = 0, /* loading the model */
   EF_TIME_DECODE_WAIT,    /* inference waiting for decoded windows */
