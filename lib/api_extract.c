@@ -237,13 +237,34 @@ static void outputs_free(video_outputs *o, size_t n) {
   free(o);
 }
 
+/* With .npy features, uid "x.times" would write x.times.npy, which is
+ * the window times of uid "x": such a uid fails instead. */
+static int reject_times_uid(const ef_settings *s, ef_video *v) {
+  size_t l = strlen(v->uid);
+  if (s->out_format != EF_FORMAT_NPY || v->reject || l < 6 ||
+      strcmp(v->uid + l - 6, ".times") != 0)
+    return EF_OK;
+  size_t n = l + 160;
+  if (!(v->reject = malloc(n)))
+    return ef_error_set(EF_ENOMEM, "out of memory");
+  snprintf(v->reject, n,
+           "invalid uid \"%s\": with io.out_format npy or hdf5 a uid may not "
+           "end in \".times\" (its file would be another uid's window times)",
+           v->uid);
+  return EF_OK;
+}
+
 static int outputs_make(const ef_settings *s, const char *run_text,
-                        const ef_video *list, size_t n, video_outputs **out) {
+                        ef_video *list, size_t n, video_outputs **out) {
   video_outputs *o = calloc(n ? n : 1, sizeof *o);
   if (!o)
     return ef_error_set(EF_ENOMEM, "out of memory");
   for (size_t i = 0; i < n; i++) {
     const char *uid = list[i].uid;
+    if (reject_times_uid(s, &list[i]) != EF_OK) {
+      outputs_free(o, n);
+      return EF_ENOMEM;
+    }
     o[i].out_file = write_output_path(s->out_path, uid, s->out_format);
     o[i].times_file = write_times_path(s->out_path, uid);
     o[i].fp_file = provenance_fp_path(s->out_path, uid);
