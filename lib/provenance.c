@@ -156,6 +156,14 @@ prov_state provenance_check(const char *out_file, ef_out_format fmt,
   return st;
 }
 
+int provenance_same_run(const char *have, const char *run) {
+  char *a = drop_stereo(have), *b = drop_stereo(run);
+  int same = a && b && strcmp(a, b) == 0;
+  free(a);
+  free(b);
+  return same;
+}
+
 int provenance_write_output(const char *out_file, ef_out_format fmt,
                             const char *times_file, const char *fp_file,
                             const char *desc, const float *data,

@@ -50,6 +50,10 @@ prov_state provenance_check(const char *out_file, ef_out_format fmt,
                             const char *times_file, const char *fp_file,
                             const char *want, int want_any_stereo, char **why);
 
+/* 1 if a video's text `have` is of the run text `run` (its stereo line
+ * aside). */
+int provenance_same_run(const char *have, const char *run);
+
 /* Writes one output in the order above: removes out_file, writes the
  * fingerprint (text `desc`), the times, then the features. */
 int provenance_write_output(const char *out_file, ef_out_format fmt,

@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import torch
 
-from conftest import (CLI, dead_pid, extract_args, host_token, make_clips,
+from conftest import (CLI, SOURCE, dead_pid, extract_args, host_token, make_clips,
                       run_cli)
 
 
@@ -138,3 +138,27 @@ def test_hdf5_output_resumes_and_survives_kill(tmp_path, models):
     assert f"{out}/features.h5:/c00 was computed with another" in p.stderr
     assert "inference_config.stride: 16 -> 8" in p.stderr
     assert h5.read_bytes() == before
+
+
+def test_schedule_hdf5_resumes_from_the_file(tmp_path, models):
+    vids = tmp_path / "v"
+    make_clips(vids, 2)
+    out = tmp_path / "out"
+
+    def schedule(*extra):
+        return run_cli(
+            "schedule", "--config-dir", os.path.join(SOURCE, "configs"),
+            "--config-name", "mvit_k400", f"io.video_dir_path={vids}",
+            f"io.out_path={out}", "io.out_format=hdf5",
+            f"model_config.model_path={models / 'tiny_video.pt'}",
+            "inference_config.device=cpu",
+            f"schedule_config.log_folder={tmp_path}/logs/%j",
+            "schedule_config.run_locally=1", "force_yes=true", *extra,
+            check=0)
+
+    p = schedule()
+    assert "2 done" in p.stdout, p.stdout
+    assert h5_uids(out / "features.h5") == ["c00", "c01"]
+    # Complete bins are read from features.h5: nothing is submitted.
+    p = schedule()
+    assert "nothing to run" in p.stdout, p.stdout
