@@ -124,10 +124,17 @@ prov_state provenance_check(const char *out_file, ef_out_format fmt,
                             const char *times_file, const char *fp_file,
                             const char *want, int want_any_stereo, char **why) {
   *why = NULL;
-  if (!write_output_complete(out_file, fmt) || write_times_rows(times_file) < 0)
+  if (!write_output_complete(out_file, fmt))
     return PROV_TODO;
   char *have = NULL;
   int rc = provenance_read(fp_file, &have);
+  /* Features without a fingerprint come from before fingerprints (and
+   * times) were written: complete as they ever were, of unknown
+   * provenance. With one, the times must be complete too. */
+  if (rc == EF_OK && write_times_rows(times_file) < 0) {
+    free(have);
+    return PROV_TODO;
+  }
   if (rc == EF_ENOTFOUND) {
     *why = printf_dup("%s has no fingerprint (%s is missing: written by an "
                       "older ego4dfeat or another tool)",

@@ -13,7 +13,8 @@
  * removed: so features under their final name always have times and a
  * fingerprint that describe them, and a crash between the steps leaves
  * no features (the video is redone). An output is complete when its
- * features and times files are.
+ * features and times files are; features without a fingerprint file are
+ * an older version's output (PROV_LEGACY, times or not).
  */
 #ifndef EF_PROVENANCE_H
 #define EF_PROVENANCE_H

@@ -98,6 +98,13 @@ def test_output_without_fingerprint_or_times(tmp_path, models):
     assert not (out / "a.fp").exists()
     p = run_cli(*args, "io.on_mismatch=skip", check=0)
     assert "0 done, 1 skipped" in p.stdout
+    # As written before this version: no times either. Still refused,
+    # not silently recomputed.
+    times = (out / "a.times.npy").read_bytes()
+    os.remove(out / "a.times.npy")
+    p = run_cli(*args, check=1)
+    assert "a.pt has no fingerprint" in p.stderr, p.stderr
+    (out / "a.times.npy").write_bytes(times)
     # A damaged fingerprint file describes nothing.
     (out / "a.fp").write_text("ego4dfeat fingerprint 1\nfingerprint: "
                               + "0" * 64 + "\nmodel_config.kind: video\n")
