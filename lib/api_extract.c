@@ -507,7 +507,7 @@ int ef_perform_feature_extraction(const ef_config *cfg,
       goto done;
   }
   rc = pipeline_run(model, &ps, pv, count, params, st->res, &st->times);
-  if (parts_dir) {
+  if (parts_dir && !s.debug_mode) {
     /* Also after a cancelled run: what is done goes into the file. */
     char *msg = rc != EF_OK ? ef_error_dup() : NULL;
     double ts = now_seconds();

@@ -406,8 +406,14 @@ int hdf5_merge_locked(const char *h5_path, const hdf5_part *parts, size_t n,
   }
   if (access(h5_path, F_OK) == 0) {
     src = H5Fopen(h5_path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (src < 0) {
-      rc = ef_error_set(EF_EINVAL, "%s: not an HDF5 file this tool can read",
+    char *format = src >= 0 ? get_str_attr(src, "format") : NULL;
+    int ours = format && strcmp(format, H5_FORMAT) == 0;
+    free(format);
+    /* Someone else's HDF5 file is not ours to replace. */
+    if (!ours) {
+      rc = ef_error_set(EF_EINVAL,
+                        "%s: not an ego4dfeat features file (no format "
+                        "attribute \"" H5_FORMAT "\"); not replacing it",
                         h5_path);
       goto cleanup;
     }

@@ -278,6 +278,7 @@ START_TEST(test_hdf5_merge_keeps_and_replaces) {
   char *junk = tu_read_file(h5, &len);
   ck_assert_str_eq(junk, "junk");
   free(junk);
+  ck_assert(strstr(ef_last_error(), "x.h5: not an ego4dfeat features file"));
   free(h5);
   free(lone);
   free(cnpy);
