@@ -13,7 +13,8 @@
 
 #define PATH_MAX_LEN 512
 
-static const char *const out_formats[] = {"pt", "npy", NULL};
+static const char *const out_formats[] = {"pt", "npy", "hdf5", NULL};
+static const char *const on_mismatch[] = {"refuse", "redo", "skip", NULL};
 static const char *const dataset_versions[] = {"ego4d", "egoexo", NULL};
 static const char *const dtypes[] = {"float32", "float16", NULL};
 static const char *const hwaccels[] = {"auto", "cuda", "none", NULL};
@@ -53,6 +54,7 @@ static const cfg_schema_entry schema[] = {
     AT_LEAST("io.video_limit", -1),
     KEY("io.out_path", CFG_S_STR),
     CHOICE("io.out_format", out_formats),
+    CHOICE("io.on_mismatch", on_mismatch),
     KEY("io.debug_mode", CFG_S_BOOL),
     NULLABLE("io.debug_path", CFG_S_STR),
     KEY("io.exclude_no_audio", CFG_S_BOOL),

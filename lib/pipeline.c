@@ -15,7 +15,7 @@
 #include "claim.h"
 #include "error.h"
 #include "pipeline_worker.h"
-#include "write.h"
+#include "provenance.h"
 
 typedef struct {
   /* Per-video progress on the inference side. */
@@ -129,8 +129,9 @@ static void maybe_finish(infer_state *st, size_t v) {
   const pipeline_video *pv = &st->videos[v];
   if (pv->out_file) {
     double t0 = now_seconds();
-    int rc = write_features(pv->out_file, st->s->out_format, r->data, r->shape,
-                            r->ndim);
+    int rc = provenance_write_output(
+        pv->out_file, st->s->out_format, pv->times_file, pv->fp_file,
+        pv->fp_text, r->data, r->shape, r->ndim, r->starts, r->ends);
     st->times->seconds[EF_TIME_SAVE] += now_seconds() - t0;
     if (rc != EF_OK) {
       fail_video(st, v, rc, ef_last_error());

@@ -16,7 +16,13 @@ typedef struct {
   const char *uid;
   const char *path;
   const char *out_file; /* NULL: keep the features in memory */
-  const char *reject;   /* non-NULL: fail with this message, touch nothing */
+  /* With out_file: its window times, its fingerprint file, and the
+   * description the fingerprint is of (provenance.h). */
+  const char *times_file;
+  const char *fp_file;
+  const char *fp_text;
+  const char *reject; /* non-NULL: fail with this message, touch nothing */
+  const char *skip;   /* non-NULL: skip it, with this note ("" none) */
   int is_stereo;
   int has_audio; /* 1, 0, or -1 if unknown (from discovery) */
 } pipeline_video;
@@ -38,7 +44,9 @@ typedef struct {
   int64_t forward_passes;
 } pipeline_times;
 
-/* Runs every video; a video with an out_file is claimed (claim.h) before
+/* Runs every video; a video with an out_file is written with its times
+ * and fingerprint (provenance.h), after the check of io.filter_completed
+ * and io.on_mismatch; it is claimed (claim.h) before
  * it is decoded and skipped when another process holds it. results[i] (zeroed
  * by the caller) gets video i's outcome. Returns EF_OK, EF_EPARTIAL if any
  * video failed, EF_ECANCELLED, or another code if the run could not start. */

@@ -16,6 +16,7 @@
 #include "debug_dump.h"
 #include "error.h"
 #include "model_kind.h"
+#include "provenance.h"
 #include "video_windows.h"
 #include "write.h"
 
@@ -139,13 +140,49 @@ static double source_free(source *src) {
 static const char no_audio_skip[] =
     "no audio stream (skipped: io.exclude_no_audio is set)";
 
+/* io.filter_completed and io.on_mismatch on video v's output: 1 if the
+ * video is to run, 0 if a status was pushed instead. */
+static int output_to_do(run_shared *rs, size_t v) {
+  const pipeline_video *pv = &rs->videos[v];
+  const ef_settings *s = rs->s;
+  if (!s->filter_completed)
+    return 1;
+  char *why = NULL;
+  prov_state st = provenance_check(pv->out_file, s->out_format, pv->times_file,
+                                   pv->fp_file, pv->fp_text, 0, &why);
+  int run = 0;
+  if (st == PROV_TODO) {
+    run = 1;
+  } else if (st == PROV_DONE) {
+    push_status(rs, ITEM_SKIPPED, v, NULL);
+  } else if (s->on_mismatch == EF_MISMATCH_REDO) {
+    run = 1;
+  } else if (s->on_mismatch == EF_MISMATCH_SKIP) {
+    char msg[2048];
+    snprintf(msg, sizeof msg, "kept (io.on_mismatch=skip): %s",
+             why ? why : "out of memory");
+    push_status(rs, ITEM_SKIPPED, v, msg);
+  } else {
+    /* The run checked every output before it started; this one changed
+     * since (another run wrote it). */
+    char msg[2048];
+    snprintf(msg, sizeof msg,
+             "%s; not overwritten (io.on_mismatch=refuse; redo recomputes "
+             "it, skip keeps it)",
+             why ? why : "out of memory");
+    ef_error_set(EF_ECONFIG, "%s", msg);
+    push_status(rs, ITEM_FAILED, v, msg);
+  }
+  free(why);
+  return run;
+}
+
 /* Claims video v's output, then checks again that it is still to do: a
  * process that finished it between the first check and the claim has
  * released its claim already. 1 if the video may run, 0 if a status was
  * pushed instead. */
 static int claim_video(run_shared *rs, size_t v) {
   const pipeline_video *pv = &rs->videos[v];
-  const ef_settings *s = rs->s;
   char *holder = NULL;
   int rc = claim_take(pv->out_file, &rs->claims[v], &holder);
   if (rc == CLAIM_BUSY) {
@@ -160,12 +197,7 @@ static int claim_video(run_shared *rs, size_t v) {
     push_status(rs, ITEM_FAILED, v, ef_last_error());
     return 0;
   }
-  if (s->filter_completed &&
-      write_output_complete(pv->out_file, s->out_format)) {
-    push_status(rs, ITEM_SKIPPED, v, NULL);
-    return 0;
-  }
-  return 1;
+  return output_to_do(rs, v);
 }
 
 static void run_one(run_shared *rs, source *src, size_t v) {
@@ -176,13 +208,14 @@ static void run_one(run_shared *rs, source *src, size_t v) {
     push_status(rs, ITEM_FAILED, v, pv->reject);
     return;
   }
-  /* Checked as each video starts, not once per run: another task may
-   * have finished it meanwhile. */
-  if (pv->out_file && s->filter_completed && !s->debug_mode &&
-      write_output_complete(pv->out_file, s->out_format)) {
-    push_status(rs, ITEM_SKIPPED, v, NULL);
+  if (pv->skip) { /* decided before the run (features.h5 has it) */
+    push_status(rs, ITEM_SKIPPED, v, *pv->skip ? pv->skip : NULL);
     return;
   }
+  /* Checked as each video starts, not once per run: another task may
+   * have finished it meanwhile. */
+  if (pv->out_file && !s->debug_mode && !output_to_do(rs, v))
+    return;
   if (pv->out_file && !s->debug_mode && !claim_video(rs, v))
     return;
   if (s->include_audio && s->exclude_no_audio && pv->has_audio == 0) {

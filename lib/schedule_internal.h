@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "ego4dfeat/ego4dfeat.h"
+#include "out_hdf5.h"
 #include "settings.h"
 
 /* The version of both files a plan keeps: plan.json and the status files. */
@@ -51,6 +52,11 @@ struct ef_plan {
   int batch_size;
   char *out_path;
   ef_out_format out_format;
+  /* What a complete output of this plan is (provenance.h): the run's
+   * fingerprint text, io.on_mismatch. */
+  char *fp_run_text;
+  ef_on_mismatch on_mismatch;
+  out_hdf5_index h5idx; /* hdf5: the uids features.h5 holds */
   double figures[EF_PLAN_FIGURE_COUNT_];
 };
 

@@ -16,6 +16,8 @@
 #include "config_tree.h"
 #include "discover.h"
 #include "error.h"
+#include "out_hdf5.h"
+#include "provenance.h"
 #include "schedule_internal.h"
 #include "settings.h"
 #include "window.h"
@@ -133,8 +135,22 @@ int sched_read_settings(ef_plan *p, ef_settings *s) {
   p->schedule_time_per_node = per_node;
   p->batch_size = s->batch_size;
   p->out_format = s->out_format;
+  p->on_mismatch = s->on_mismatch;
   if (!(p->out_path = strdup(s->out_path)))
     return sched_nomem();
+  /* Hashes the model file: a bin is complete only with outputs of this
+   * model (ef_plan_bin_complete). A model that cannot be read leaves no
+   * bin complete; its tasks then say why. */
+  free(p->fp_run_text);
+  p->fp_run_text = NULL;
+  if (!s->debug_mode && provenance_run_text(s, &p->fp_run_text) != EF_OK)
+    ef_error_clear();
+  /* hdf5: what features.h5 holds, read once (a damaged file leaves every
+   * bin to run; its tasks say what is wrong). */
+  out_hdf5_index_free(&p->h5idx);
+  if (s->out_format == EF_FORMAT_HDF5 &&
+      out_hdf5_index_load(s->out_path, &p->h5idx) != EF_OK)
+    ef_error_clear();
   return EF_OK;
 }
 
@@ -146,8 +162,10 @@ static void plan_key(ef_plan *p) {
   const char *model = "";
   ef_config_get_string(p->cfg, "model_config.model_path", &model);
   ef_error_clear();
-  const char *parts[] = {p->out_path,
-                         p->out_format == EF_FORMAT_NPY ? "npy" : "pt", model};
+  const char *fmt = p->out_format == EF_FORMAT_NPY    ? "npy"
+                    : p->out_format == EF_FORMAT_HDF5 ? "hdf5"
+                                                      : "pt";
+  const char *parts[] = {p->out_path, fmt, model};
   for (size_t k = 0; k < 3; k++)
     for (const char *c = parts[k];; c++) {
       h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
@@ -202,6 +220,8 @@ void ef_plan_free(ef_plan *p) {
   free(p->videos);
   free(p->bins);
   free(p->out_path);
+  free(p->fp_run_text);
+  out_hdf5_index_free(&p->h5idx);
   free(p->dir);
   ef_config_free(p->cfg);
   free(p);

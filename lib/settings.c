@@ -284,9 +284,23 @@ int settings_load(const ef_config *c, ef_settings *s) {
   if (ef_config_get_string(c, "io.out_format", &fmt) == EF_OK) {
     if (strcmp(fmt, "npy") == 0)
       s->out_format = EF_FORMAT_NPY;
+    else if (strcmp(fmt, "hdf5") == 0)
+      s->out_format = EF_FORMAT_HDF5;
     else if (strcmp(fmt, "pt") != 0) {
-      rc =
-          ef_error_set(EF_ECONFIG, "io.out_format: '%s' is not pt or npy", fmt);
+      rc = ef_error_set(EF_ECONFIG,
+                        "io.out_format: '%s' is not pt, npy or hdf5", fmt);
+      goto fail;
+    }
+  }
+  const char *mm = NULL;
+  if (ef_config_get_string(c, "io.on_mismatch", &mm) == EF_OK) {
+    if (strcmp(mm, "redo") == 0)
+      s->on_mismatch = EF_MISMATCH_REDO;
+    else if (strcmp(mm, "skip") == 0)
+      s->on_mismatch = EF_MISMATCH_SKIP;
+    else if (strcmp(mm, "refuse") != 0) {
+      rc = ef_error_set(EF_ECONFIG,
+                        "io.on_mismatch: '%s' is not refuse, redo or skip", mm);
       goto fail;
     }
   }

@@ -12,7 +12,21 @@
 #include "ego4dfeat/ego4dfeat.h"
 #include "transform.h"
 
-typedef enum { EF_FORMAT_PT = 0, EF_FORMAT_NPY = 1 } ef_out_format;
+/* EF_FORMAT_HDF5: one <out_path>/features.h5; videos are first written
+ * as .npy parts, then merged into it (write_hdf5.h). */
+typedef enum {
+  EF_FORMAT_PT = 0,
+  EF_FORMAT_NPY = 1,
+  EF_FORMAT_HDF5 = 2
+} ef_out_format;
+
+/* io.on_mismatch: what to do with a complete output whose fingerprint
+ * differs from this run's, or that has none (provenance.h). */
+typedef enum {
+  EF_MISMATCH_REFUSE = 0,
+  EF_MISMATCH_REDO = 1,
+  EF_MISMATCH_SKIP = 2
+} ef_on_mismatch;
 
 typedef struct {
   /* io */
@@ -26,6 +40,7 @@ typedef struct {
   char *out_path;
   ef_out_format out_format;
   int filter_completed;
+  ef_on_mismatch on_mismatch;
   int debug_mode;
   char *debug_path;
   int exclude_no_audio;

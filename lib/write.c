@@ -393,3 +393,57 @@ int write_mkdirs(const char *dir) {
   free(p);
   return rc;
 }
+
+/* ---- Files written by others (libhdf5) ---------------------------------- */
+
+char *write_temp_path(const char *path) {
+  const char *slash = strrchr(path, '/');
+  const char *name = slash ? slash + 1 : path;
+  size_t dlen = slash ? (size_t)(slash - path) : 1;
+  char *dir = slash ? strndup(path, dlen ? dlen : 1) : strdup(".");
+  char host[TEMPNAME_HOST_MAX + 1];
+  tempname_host(host, sizeof host);
+  size_t n = (dir ? strlen(dir) : 0) + 256;
+  char *tmp = dir ? malloc(n) : NULL;
+  if (!tmp || tempname_make(tmp, n, dir, name, host, (long)getpid(),
+                            temp_suffix()) != 0) {
+    free(tmp);
+    tmp = NULL;
+    ef_error_set(EF_ENOMEM, "%s: out of memory", path);
+  }
+  free(dir);
+  return tmp;
+}
+
+int write_commit(const char *tmp, const char *path) {
+  const char *step = NULL;
+  int err = 0;
+  int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    step = "open";
+  else if (fsync(fd) != 0)
+    step = "fsync";
+  err = errno;
+  if (fd >= 0)
+    close(fd);
+  if (!step && rename(tmp, path) != 0) {
+    step = "rename";
+    err = errno;
+  }
+  if (step) {
+    unlink(tmp);
+    return ef_error_set(EF_EIO, "cannot write %s (%s): %s", path, step,
+                        strerror(err));
+  }
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
+                    : strdup(".");
+  int rc = EF_OK;
+  if (!dir)
+    rc = ef_error_set(EF_ENOMEM, "%s: out of memory", path);
+  else if (sync_dir(dir) != 0)
+    rc = ef_error_set(EF_EIO, "cannot sync the folder of %s: %s", path,
+                      strerror(errno));
+  free(dir);
+  return rc;
+}

@@ -23,6 +23,12 @@ int write_file_atomic(const char *path, const void *data, size_t len);
 /* 1 if path holds a complete output file of that format, 0 if it is
  * missing, truncated or corrupt. */
 int write_output_complete(const char *path, ef_out_format fmt);
+/* For files another library writes (libhdf5): a temporary name beside
+ * path, of the shape the stale-file sweep knows (tempname.h), caller
+ * frees; then write_commit() syncs the file at tmp, renames it to path
+ * and syncs the folder (on failure tmp is removed). */
+char *write_temp_path(const char *path);
+int write_commit(const char *tmp, const char *path);
 /* Creates a folder and its parents. */
 int write_mkdirs(const char *dir);
 

@@ -55,6 +55,23 @@ int write_pt_encode(const char *what, const float *data, const int64_t *shape,
 int write_npy_encode(const char *what, const float *data, const int64_t *shape,
                      int ndim, void **out, size_t *len);
 
+/* Appends a .npy v1.0 header (magic to '\n', data 64-byte aligned) for
+ * an array of dtype descr (e.g. "<f8"); -1 when out of memory. */
+int write_npy_header(wbuf *b, const char *descr, const int64_t *shape,
+                     int ndim);
+/* 1 if path is a complete .npy of dtype descr (elsize bytes per element),
+ * else 0. With ndim non-NULL, the shape goes to shape[0..*ndim) (*ndim -1
+ * when the rank exceeds max_dims). */
+int write_npy_check(const char *path, const char *descr, size_t elsize,
+                    int64_t *shape, int *ndim, int max_dims);
+
+/* Reads a complete .pt feature file (ours, or torch.save's of one
+ * contiguous float32 tensor): *data (caller frees) and its shape.
+ * EF_EINVAL naming the file if it is not one. */
+int write_pt_read(const char *path, float **data, int64_t *shape, int *ndim);
+/* The same for a .npy float32 file. */
+int write_npy_read(const char *path, float **data, int64_t *shape, int *ndim);
+
 /* 1 if the file at path is a complete archive / array, else 0. */
 int write_pt_complete(const char *path);
 int write_npy_complete(const char *path);

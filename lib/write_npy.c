@@ -23,13 +23,39 @@
 #define NPY_ALIGN 64
 /* Headers this long are not ours; bounds the completeness check's read. */
 #define NPY_HEADER_MAX (1u << 20)
+/* Room for the header of a rank <= WRITE_MAX_DIMS array. */
+#define PT_HEADER_SLACK 1024u
 
-static void npy_header_text(wbuf *h, const int64_t *shape, int ndim) {
-  wbuf_printf(h, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
+static void npy_header_text(wbuf *h, const char *descr, const int64_t *shape,
+                            int ndim) {
+  wbuf_printf(h, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
   for (int i = 0; i < ndim; i++)
     wbuf_printf(h, i ? ", %lld" : "%lld", (long long)shape[i]);
   /* Python needs the trailing comma for a 1-tuple: "(7,)". */
   wbuf_printf(h, ndim == 1 ? ",), }" : "), }");
+}
+
+int write_npy_header(wbuf *b, const char *descr, const int64_t *shape,
+                     int ndim) {
+  wbuf h;
+  wbuf_init(&h);
+  npy_header_text(&h, descr, shape, ndim);
+  /* magic(6) + version(2) + length(2) + text + padding + '\n' */
+  size_t prefix = NPY_MAGIC_LEN + 2 + 2;
+  size_t total = prefix + h.len + 1;
+  size_t pad = (NPY_ALIGN - total % NPY_ALIGN) % NPY_ALIGN;
+  size_t header_len = h.len + pad + 1;
+  wbuf_put(b, NPY_MAGIC, NPY_MAGIC_LEN);
+  wbuf_byte(b, 1);
+  wbuf_byte(b, 0);
+  wbuf_u16le(b, (uint16_t)header_len);
+  wbuf_put(b, h.data, h.len);
+  for (size_t i = 0; i < pad; i++)
+    wbuf_byte(b, ' ');
+  wbuf_byte(b, '\n');
+  int failed = h.failed;
+  wbuf_free(&h);
+  return failed || b->failed ? -1 : 0;
 }
 
 int write_npy_encode(const char *what, const float *data, const int64_t *shape,
@@ -40,39 +66,17 @@ int write_npy_encode(const char *what, const float *data, const int64_t *shape,
   int rc = write_check_tensor(what, data, shape, ndim, &numel);
   if (rc != EF_OK)
     return rc;
-
-  wbuf h;
-  wbuf_init(&h);
-  npy_header_text(&h, shape, ndim);
-  if (h.failed) {
-    wbuf_free(&h);
-    return ef_error_set(EF_ENOMEM, "%s: out of memory", what);
-  }
-  /* magic(6) + version(2) + length(2) + text + padding + '\n' */
-  size_t prefix = NPY_MAGIC_LEN + 2 + 2;
-  size_t total = prefix + h.len + 1;
-  size_t pad = (NPY_ALIGN - total % NPY_ALIGN) % NPY_ALIGN;
-  size_t header_len = h.len + pad + 1;
-
   size_t data_bytes = (size_t)numel * 4;
   wbuf b;
   wbuf_init(&b);
-  if (data_bytes > SIZE_MAX - prefix - header_len ||
-      wbuf_reserve(&b, prefix + header_len + data_bytes) != 0) {
-    wbuf_free(&h);
+  if (data_bytes > SIZE_MAX - PT_HEADER_SLACK ||
+      wbuf_reserve(&b, PT_HEADER_SLACK + data_bytes) != 0 ||
+      write_npy_header(&b, "<f4", shape, ndim) != 0) {
+    wbuf_free(&b);
     return ef_error_set(EF_ENOMEM, "%s: out of memory encoding %zu bytes", what,
                         data_bytes);
   }
-  wbuf_put(&b, NPY_MAGIC, NPY_MAGIC_LEN);
-  wbuf_byte(&b, 1);
-  wbuf_byte(&b, 0);
-  wbuf_u16le(&b, (uint16_t)header_len);
-  wbuf_put(&b, h.data, h.len);
-  for (size_t i = 0; i < pad; i++)
-    wbuf_byte(&b, ' ');
-  wbuf_byte(&b, '\n');
   wbuf_f32le(&b, data, (size_t)numel);
-  wbuf_free(&h);
   if (b.failed) {
     wbuf_free(&b);
     return ef_error_set(EF_ENOMEM, "%s: out of memory", what);
@@ -134,7 +138,31 @@ static int64_t parse_shape(const char *p, const char *end) {
   return p < end ? n : -1;
 }
 
+/* The sizes of "(a, b, ...)" into shape (at most max_dims); the rank, or
+ * -1 if it has more. parse_shape() has checked the text already. */
+static int parse_dims(const char *p, const char *end, int64_t *shape,
+                      int max_dims) {
+  int n = 0;
+  p = skip_space(p + 1, end);
+  while (p < end && *p != ')') {
+    int64_t v = 0;
+    while (p < end && *p >= '0' && *p <= '9')
+      v = v * 10 + (*p++ - '0');
+    if (n >= max_dims)
+      return -1;
+    shape[n++] = v;
+    while (p < end && (*p == 'L' || *p == ',' || *p == ' ' || *p == '\t'))
+      p++;
+  }
+  return n;
+}
+
 int write_npy_complete(const char *path) {
+  return write_npy_check(path, "<f4", 4, NULL, NULL, 0);
+}
+
+int write_npy_check(const char *path, const char *descr, size_t elsize,
+                    int64_t *shape, int *ndim, int max_dims) {
   int ok = 0;
   char *h = NULL;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -167,17 +195,53 @@ int write_npy_complete(const char *path) {
   const char *end = h + hl;
   if (end[-1] != '\n')
     goto done;
-  const char *descr = find_key(h, end, "descr");
+  const char *d = find_key(h, end, "descr");
   const char *fortran = find_key(h, end, "fortran_order");
   int64_t numel = parse_shape(find_key(h, end, "shape"), end);
-  if (!descr || end - descr < 5 || memcmp(descr + 1, "<f4", 3) != 0 ||
-      (descr[0] != '\'' && descr[0] != '"') || descr[4] != descr[0] ||
-      !fortran || numel < 0 || numel > INT64_MAX / 4)
+  size_t dl = strlen(descr);
+  const char *shape_text = find_key(h, end, "shape");
+  if (!d || (size_t)(end - d) < dl + 2 || memcmp(d + 1, descr, dl) != 0 ||
+      (d[0] != '\'' && d[0] != '"') || d[dl + 1] != d[0] || !fortran ||
+      numel < 0 || numel > INT64_MAX / (int64_t)elsize)
     goto done;
-  ok = (uint64_t)st.st_size == (uint64_t)(hstart + hl) + (uint64_t)numel * 4;
+  ok = (uint64_t)st.st_size ==
+       (uint64_t)(hstart + hl) + (uint64_t)numel * (uint64_t)elsize;
+  if (ok && ndim)
+    *ndim = parse_dims(shape_text, end, shape, max_dims);
 
 done:
   free(h);
   close(fd);
   return ok;
+}
+
+int write_npy_read(const char *path, float **data, int64_t *shape, int *ndim) {
+  *data = NULL;
+  *ndim = 0;
+  int d = 0;
+  if (!write_npy_check(path, "<f4", 4, shape, &d, WRITE_MAX_DIMS) || d < 1)
+    return ef_error_set(EF_EINVAL,
+                        "%s: not a complete float32 .npy file of at least one "
+                        "dimension",
+                        path);
+  int64_t numel = 1;
+  for (int k = 0; k < d; k++)
+    numel *= shape[k];
+  size_t bytes = (size_t)numel * 4;
+  float *v = malloc(bytes ? bytes : 1);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  /* The data is the file's last bytes (write_npy_check checked the size). */
+  int ok = v && fd >= 0 && fstat(fd, &st) == 0 &&
+           (bytes == 0 ||
+            pread(fd, v, bytes, st.st_size - (off_t)bytes) == (ssize_t)bytes);
+  if (fd >= 0)
+    close(fd);
+  if (!ok) {
+    free(v);
+    return ef_error_set(EF_EIO, "cannot read %s", path);
+  }
+  *data = v;
+  *ndim = d;
+  return EF_OK;
 }

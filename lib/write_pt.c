@@ -513,3 +513,185 @@ done:
   close(fd);
   return ok;
 }
+
+/* ---- Reading features back (for merge) ---------------------------------- */
+
+/* Skips pickle memo opcodes (BINPUT, LONG_BINPUT, MEMOIZE), which torch's
+ * pickler puts after objects and ours does not. */
+static size_t pk_skip_memo(const uint8_t *p, size_t i, size_t n) {
+  for (;;) {
+    if (i < n && p[i] == 'q')
+      i += 2;
+    else if (i < n && p[i] == 'r')
+      i += 5;
+    else if (i < n && p[i] == 0x94)
+      i += 1;
+    else
+      return i;
+  }
+}
+
+/* A small non-negative int at p[*i] (BININT1/2/BININT); -1 if none. */
+static int64_t pk_read_int(const uint8_t *p, size_t *i, size_t n) {
+  size_t k = *i;
+  if (k + 2 <= n && p[k] == OP_BININT1) {
+    *i = k + 2;
+    return p[k + 1];
+  }
+  if (k + 3 <= n && p[k] == OP_BININT2) {
+    *i = k + 3;
+    return rd16(p + k + 1);
+  }
+  if (k + 5 <= n && p[k] == OP_BININT) {
+    *i = k + 5;
+    return (int32_t)rd32(p + k + 1);
+  }
+  if (k + 2 <= n && p[k] == OP_LONG1 && p[k + 1] <= 8 &&
+      k + 2 + p[k + 1] <= n) {
+    uint64_t v = 0;
+    for (int b = p[k + 1] - 1; b >= 0; b--)
+      v = v << 8 | p[k + 2 + b];
+    *i = k + 2 + p[k + 1];
+    return v > INT64_MAX ? -1 : (int64_t)v;
+  }
+  return -1;
+}
+
+/* The size tuple of a _rebuild_tensor_v2 pickle: after the storage's
+ * persistent id (BINPERSID), the storage offset (must be 0), then the
+ * sizes, as MARK ... TUPLE or torch's TUPLE1/2/3. 0 on success. */
+static int pk_parse_shape(const uint8_t *p, size_t n, int64_t *shape,
+                          int *ndim) {
+  const uint8_t *q = memchr(p, OP_BINPERSID, n);
+  if (!q)
+    return -1;
+  size_t i = pk_skip_memo(p, (size_t)(q - p) + 1, n);
+  if (pk_read_int(p, &i, n) != 0)
+    return -1;
+  i = pk_skip_memo(p, i, n);
+  int mark = i < n && p[i] == OP_MARK;
+  if (mark)
+    i++;
+  int d = 0;
+  for (;;) {
+    if (i >= n)
+      return -1;
+    if (p[i] == OP_TUPLE || p[i] == OP_EMPTY_TUPLE ||
+        (p[i] >= 0x85 && p[i] <= 0x87))
+      break;
+    int64_t v = pk_read_int(p, &i, n);
+    if (v < 0 || d >= WRITE_MAX_DIMS)
+      return -1;
+    shape[d++] = v;
+  }
+  if (p[i] == OP_TUPLE ? !mark
+                       : (p[i] == OP_EMPTY_TUPLE ? d != 0 : d != p[i] - 0x84))
+    return -1;
+  *ndim = d;
+  return 0;
+}
+
+int write_pt_read(const char *path, float **data, int64_t *shape, int *ndim) {
+  *data = NULL;
+  *ndim = 0;
+  int rc = EF_OK;
+  uint8_t *cd = NULL, *pkl = NULL;
+  float *v = NULL;
+  if (!write_pt_complete(path))
+    return ef_error_set(EF_EINVAL, "%s: not a complete .pt file", path);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    rc = ef_error_set(EF_EIO, "cannot read %s", path);
+    goto cleanup;
+  }
+  /* write_pt_complete checked the layout; find the two entries again. */
+  uint64_t size = (uint64_t)st.st_size;
+  uint8_t eocd[ZIP_EOCD_SIZE], loc[ZIP64_LOCATOR_SIZE], e64[ZIP64_EOCD_SIZE];
+  read_at(fd, eocd, sizeof eocd, size - ZIP_EOCD_SIZE);
+  uint64_t entries = rd16(eocd + 10), cd_size = rd32(eocd + 12),
+           cd_off = rd32(eocd + 16);
+  uint64_t eocd_off = size - ZIP_EOCD_SIZE;
+  if (eocd_off >= ZIP64_LOCATOR_SIZE + ZIP64_EOCD_SIZE &&
+      read_at(fd, loc, sizeof loc, eocd_off - ZIP64_LOCATOR_SIZE) == 0 &&
+      rd32(loc) == ZIP64_LOCATOR_SIG &&
+      read_at(fd, e64, sizeof e64, rd64(loc + 8)) == 0) {
+    entries = rd64(e64 + 32);
+    cd_size = rd64(e64 + 40);
+    cd_off = rd64(e64 + 48);
+  }
+  cd_entry ep, ed;
+  size_t prefix_len = 0;
+  uint8_t h[ZIP_LOCAL_SIZE], hd[ZIP_LOCAL_SIZE];
+  cd = malloc((size_t)cd_size);
+  if (!cd || read_at(fd, cd, (size_t)cd_size, cd_off) != 0 ||
+      cd_find(cd, (size_t)cd_size, entries, NULL, &prefix_len, "data.pkl",
+              &ep) != 0 ||
+      cd_find(cd, (size_t)cd_size, entries, ep.name, &prefix_len, "data/0",
+              &ed) != 0 ||
+      ep.size > (1u << 20) || read_at(fd, h, sizeof h, ep.offset) != 0 ||
+      read_at(fd, hd, sizeof hd, ed.offset) != 0 || rd16(h + 8) != 0 ||
+      rd16(hd + 8) != 0) {
+    rc = ef_error_set(EF_EINVAL,
+                      "%s: not a tensor archive this tool can read (one "
+                      "uncompressed float32 storage)",
+                      path);
+    goto cleanup;
+  }
+  pkl = malloc((size_t)ep.size + 1);
+  uint64_t pkl_at = ep.offset + ZIP_LOCAL_SIZE + rd16(h + 26) + rd16(h + 28);
+  uint64_t dat_at = ed.offset + ZIP_LOCAL_SIZE + rd16(hd + 26) + rd16(hd + 28);
+  if (!pkl || read_at(fd, pkl, (size_t)ep.size, pkl_at) != 0) {
+    rc = ef_error_set(EF_ENOMEM, "cannot read %s", path);
+    goto cleanup;
+  }
+  pkl[ep.size] = 0;
+  int d = 0;
+  const char *fs = "torch\nFloatStorage\n";
+  int is_float = 0;
+  for (size_t i = 0; i + strlen(fs) <= ep.size; i++)
+    if (memcmp(pkl + i, fs, strlen(fs)) == 0)
+      is_float = 1;
+  if (!is_float || pk_parse_shape(pkl, (size_t)ep.size, shape, &d) != 0 ||
+      d < 1) {
+    rc = ef_error_set(EF_EINVAL,
+                      "%s: not a contiguous float32 tensor of at least one "
+                      "dimension",
+                      path);
+    goto cleanup;
+  }
+  int64_t numel = 1;
+  for (int k = 0; k < d; k++) {
+    if (shape[k] != 0 && numel > INT64_MAX / 4 / shape[k]) {
+      rc = ef_error_set(EF_EINVAL, "%s: tensor shape is too large", path);
+      goto cleanup;
+    }
+    numel *= shape[k];
+  }
+  if ((uint64_t)numel * 4 > ed.size) {
+    rc = ef_error_set(EF_EINVAL, "%s: the storage is smaller than the tensor",
+                      path);
+    goto cleanup;
+  }
+  v = malloc(numel ? (size_t)numel * 4 : 1);
+  if (!v || read_at(fd, v, (size_t)numel * 4, dat_at) != 0) {
+    rc = ef_error_set(v ? EF_EIO : EF_ENOMEM, "cannot read %s", path);
+    goto cleanup;
+  }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  for (int64_t k = 0; k < numel; k++) {
+    uint32_t u = rd32((const uint8_t *)&v[k]);
+    memcpy(&v[k], &u, 4);
+  }
+#endif
+  *data = v;
+  *ndim = d;
+  v = NULL;
+cleanup:
+  if (fd >= 0)
+    close(fd);
+  free(v);
+  free(pkl);
+  free(cd);
+  return rc;
+}

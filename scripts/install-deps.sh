@@ -6,11 +6,11 @@ set -euo pipefail
 pkgs=(
   build-essential meson ninja-build pkgconf check clang-format
   clang libclang-rt-14-dev
-  libtorch-dev libopenblas0-pthread libyaml-dev
+  libtorch-dev libopenblas0-pthread libyaml-dev libhdf5-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   ffmpeg
   python3-torch python3-torchvision python3-torchaudio python3-av
-  python3-numpy python3-yaml python3-pytest
+  python3-numpy python3-yaml python3-pytest python3-h5py
   slurmctld slurmd slurm-client munge
 )
 

@@ -71,5 +71,6 @@ int cmd_profile(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
 int cmd_run_bin(int argc, char **argv);
 int cmd_inference(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

@@ -14,11 +14,14 @@ static void print_help(void) {
          "[overrides...] [-- VIDEO...]\n\n"
          "Extracts features of every video of the config (io.uid_list, or "
          "all media files in\nio.video_dir_path) into io.out_path/<uid>.pt "
-         "(or .npy), skipping videos whose\ncomplete output exists when "
-         "io.filter_completed is true. Video files given after\n'--' are "
-         "extracted instead (uid = file name without its extension).\n"
-         "With io.debug_mode=1 no model runs: each window's model input "
-         "becomes a PNG\nin io.debug_path/<uid>/.\n\noptions:\n%s",
+         "(or .npy, or one features.h5), with\n<uid>.times.npy and the "
+         "fingerprint <uid>.fp, skipping videos whose complete\noutput of "
+         "the same fingerprint exists when io.filter_completed is true; "
+         "one of\nanother fingerprint stops the run unless io.on_mismatch "
+         "is redo or skip.\nVideo files given after '--' are extracted "
+         "instead (uid = file name without\nits extension). With "
+         "io.debug_mode=1 no model runs: each window's model input\n"
+         "becomes a PNG in io.debug_path/<uid>/.\n\noptions:\n%s",
          cli_common_help);
 }
 
@@ -41,6 +44,9 @@ static void print_video(const ef_stats *st, size_t i, const ef_config *cfg,
       printf("wrote %s to %s/%s/\n",
              cli_count(windows, "PNG", "PNGs", count, sizeof count), debug_path,
              uid);
+    else if (strcmp(fmt, "hdf5") == 0) /* one group per video */
+      printf("wrote %s/features.h5:/%s (%s)\n", out_path, uid,
+             cli_count(windows, "window", "windows", count, sizeof count));
     else
       printf("wrote %s/%s.%s (%s)\n", out_path, uid, fmt,
              cli_count(windows, "window", "windows", count, sizeof count));

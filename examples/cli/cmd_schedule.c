@@ -177,6 +177,13 @@ int cmd_schedule(int argc, char **argv) {
     exit_code = 0;
     goto done;
   }
+  /* What every task would refuse (io.on_mismatch=refuse): outputs of
+   * another configuration or model. Refused here, before any submission. */
+  if (ef_outputs_check(cfg) != EF_OK) {
+    cli_error("%s", ef_last_error());
+    exit_code = 1;
+    goto done;
+  }
   if (!local && (job = sched_active_job(plan))) {
     cli_error("job %s of this plan is still queued or running; wait for it "
               "(squeue -j %s) or cancel it (scancel %s), then rerun",

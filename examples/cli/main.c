@@ -21,6 +21,7 @@ static const command commands[] = {
     {"run-bin", cmd_run_bin, "run one bin of a schedule (a SLURM task)"},
     {"inference", cmd_inference,
      "sanity-check a classifier-head model on random dataset examples"},
+    {"merge", cmd_merge, "merge per-video outputs into one HDF5 file"},
 };
 
 static void usage(FILE *f) {

@@ -216,7 +216,18 @@ typedef enum {
 
 /* Loads the model once, extracts every video, writes
  * <io.out_path>/<uid>.<io.out_format> atomically (temporary name, then
- * rename) and <io.out_path>/config.yaml. Each video is claimed first (an
+ * rename) with its window times <uid>.times.npy (float64 [windows, 2]:
+ * start, end seconds) and its fingerprint <uid>.fp (the SHA-256 of every
+ * setting that determines the features and of the model file's bytes;
+ * written before the features, which come last), and
+ * <io.out_path>/config.yaml (only when absent or of this run's
+ * fingerprint, else config-<16 hex>.yaml). io.filter_completed skips a
+ * video whose features and times are complete and whose fingerprint is
+ * this run's; a complete output of another fingerprint, or without one
+ * (an older version's), follows io.on_mismatch: "refuse" (default: the
+ * call returns EF_ECONFIG naming the file and what differs, before
+ * anything is written), "redo" (recompute it) or "skip" (keep it, the
+ * video is skipped with a note). Each video is claimed first (an
  * fcntl lock on <io.out_path>/.<uid>.<ext>.claim), so runs sharing the
  * folder never compute one video twice; temporary files of dead runs of
  * this host are removed first. A uid that cannot be one file name fails
@@ -232,6 +243,27 @@ EF_API int ef_perform_feature_extraction(const ef_config *cfg,
                                          const char *const *videos, size_t n,
                                          const ef_params *params,
                                          ef_stats **out);
+
+/* The check ef_perform_feature_extraction() makes before it writes
+ * anything, alone: EF_OK, or EF_ECONFIG naming the first complete output
+ * of cfg's videos whose fingerprint is not this config's and model's
+ * (with io.on_mismatch=refuse and io.filter_completed; otherwise EF_OK).
+ * `ego4dfeat schedule` calls it before it submits anything. */
+EF_API int ef_outputs_check(const ef_config *cfg);
+
+/* Builds the HDF5 file h5_path from the per-video outputs in dir (every
+ * <uid>.pt or <uid>.npy with its <uid>.times.npy and <uid>.fp): one group
+ * /<uid> per video with datasets features (float32 [windows, ...]),
+ * window_start and window_end (float64 [windows], seconds) and string
+ * attributes fingerprint, provenance (the text the fingerprint hashes)
+ * and config (the YAML of the run that wrote it, when dir still has it);
+ * the root has attribute format = "ego4dfeat features 1". uids already in
+ * h5_path are kept unless dir has them too. The new file is built under
+ * a temporary name and renamed over h5_path (under an fcntl lock on
+ * <dir of h5_path>/.<name>.lock), so a crash never damages what was
+ * there. EF_EINVAL naming the file for an output without complete times
+ * or fingerprint; *merged (may be NULL) gets the number of outputs. */
+EF_API int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged);
 
 typedef enum {
   EF_TIME_MODEL_LOAD = 0, /* loading the model */

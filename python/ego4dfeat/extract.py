@@ -220,7 +220,10 @@ def perform_feature_extraction(config, videos=None, progress=None,
                                cancel=None, decode_threads=0,
                                torch_threads=0):
     """A whole run to files, as `ego4dfeat extract` does: loads the model
-    once, writes <io.out_path>/<uid>.<io.out_format> and config.yaml.
+    once, writes <io.out_path>/<uid>.<io.out_format> with <uid>.times.npy
+    and the fingerprint <uid>.fp (or one features.h5 for hdf5), and
+    config.yaml; outputs of another fingerprint follow io.on_mismatch
+    (refuse: Error EF_ECONFIG naming the file, nothing written).
     videos None: discovered from the config (io.uid_list or
     io.video_dir_path). Returns Stats (stats.ok is False when some videos
     failed). Raises Error if the run could not start or was cancelled; the

@@ -125,8 +125,10 @@ def test_summary_and_config_yaml(tmp_path, videos, models):
     text = (out / "config.yaml").read_text()
     assert "frame_window: 32" in text and str(out) in text
     # No temporary files are left behind.
-    assert sorted(os.listdir(out)) == ["clip30.pt", "config.yaml",
-                                       "short.pt"]
+    # Each output is its features, window times and fingerprint.
+    assert sorted(os.listdir(out)) == [
+        "clip30.fp", "clip30.pt", "clip30.times.npy", "config.yaml",
+        "short.fp", "short.pt", "short.times.npy"]
 
 
 def test_stereo_videos_keep_the_left_half(tmp_path, models):

@@ -67,8 +67,11 @@ def test_disk_full_then_rerun(clips, models, reference, tmp_path, mount):
                     if line.startswith("failed "))
     assert failed, p.stdout + p.stderr
     for uid in failed:
-        assert f"failed {uid}: cannot write {out}/{uid}.pt (write): No " \
-               f"space left on device" in p.stderr, p.stderr
+        # Any of the output's three files (fingerprint, times, features)
+        # may be the one that no longer fits.
+        assert any(f"failed {uid}: cannot write {out}/{uid}{ext} (write): "
+                   f"No space left on device" in p.stderr
+                   for ext in (".pt", ".times.npy", ".fp")), p.stderr
     done = final_outputs(out)
     assert len(done) + len(failed) == N
     check_outputs(out, reference)
@@ -181,7 +184,8 @@ def test_hostile_uids_and_symlinks(clips, models, reference, tmp_path):
     assert tree(sentinel) == before
     assert sorted(os.listdir(tmp_path)) == ["out", "sentinel", "videos"]
     assert sorted(n for n in os.listdir(out) if not n.startswith(".")) == \
-        sorted([f"{u}.pt" for u in good] + ["config.yaml"])
+        sorted([f"{u}{ext}" for u in good
+                for ext in (".pt", ".times.npy", ".fp")] + ["config.yaml"])
     assert not os.path.islink(out / "inner.pt")
     assert os.path.islink(out / ".c01.pt.claim")  # left as it was
     same = {"c00": "c00", "outside": "c02", "inner": "c00", "é-视频": "c03",

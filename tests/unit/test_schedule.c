@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include "ego4dfeat/ego4dfeat.h"
+#include "provenance.h"
 #include "schedule.h"
 #include "settings.h"
 #include "testutil.h"
 #include "write.h"
+#include "write_times.h"
 
 static char *g_dir;
 
@@ -448,6 +450,11 @@ START_TEST(test_bin_config_and_completeness) {
   make_videos(seven, 7);
   ef_config *cfg = test_config();
   set(cfg, "io.video_limit=%s", "6");
+  /* Any bytes: the plan hashes the model file, it never loads it. */
+  char *model = tu_path(g_dir, "model.pt");
+  ck_assert_int_eq(tu_write_file(model, "not a model"), 0);
+  set(cfg, "model_config.model_path=%s", model);
+  free(model);
   ef_plan *p = make_plan(cfg, 0);
   ck_assert_uint_eq(ef_plan_bin_count(p), 2);
   size_t n = ef_plan_bin_size(p, 1);
@@ -468,23 +475,52 @@ START_TEST(test_bin_config_and_completeness) {
   ck_assert_int_eq(limit, -1);
   ef_config_free(bc);
 
-  /* Complete once every output of the bin is a complete file. */
+  /* Complete once every output of the bin is complete (features and
+   * times) and of this plan's fingerprint. */
   ck_assert_int_eq(ef_plan_bin_complete(p, 1), 0);
   char *out = tu_path(g_dir, "out");
   ck_assert_int_eq(write_mkdirs(out), EF_OK);
+  ef_settings s;
+  ck_assert_int_eq(settings_load(cfg, &s), EF_OK);
+  char *run_text = NULL;
+  ck_assert_int_eq(provenance_run_text(&s, &run_text), EF_OK);
+  char *desc = fingerprint_video_text(run_text, 0);
   const float row[2] = {1, 2};
   const int64_t shape[2] = {1, 2};
-  char *last = NULL;
-  for (size_t i = 0; i < n; i++) {
-    free(last);
-    last = write_output_path(out, ef_plan_video_uid(p, 1, i), EF_FORMAT_PT);
-    ck_assert_int_eq(write_features(last, EF_FORMAT_PT, row, shape, 2), EF_OK);
+  const double t0 = 0, t1 = 1;
+  char *last = NULL, *last_fp = NULL, *times = NULL;
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t i = 0; i < n; i++) {
+      const char *uid = ef_plan_video_uid(p, 1, i);
+      free(last);
+      free(last_fp);
+      free(times);
+      last = write_output_path(out, uid, EF_FORMAT_PT);
+      last_fp = provenance_fp_path(out, uid);
+      times = write_times_path(out, uid);
+      /* First pass: another model's outputs. */
+      ck_assert_int_eq(
+          provenance_write_output(last, EF_FORMAT_PT, times, last_fp,
+                                  pass ? desc : "model_config.kind: other\n",
+                                  row, shape, 2, &t0, &t1),
+          EF_OK);
+    }
+    ck_assert_int_eq(ef_plan_bin_complete(p, 1), pass);
   }
-  ck_assert_int_eq(ef_plan_bin_complete(p, 1), 1);
   ck_assert_int_eq(ef_plan_bin_complete(p, 0), 0);
   ck_assert_int_eq(truncate(last, 20), 0);
   ck_assert_int_eq(ef_plan_bin_complete(p, 1), 0);
+  ck_assert_int_eq(unlink(last), 0);
+  ck_assert_int_eq(write_features(last, EF_FORMAT_PT, row, shape, 2), EF_OK);
+  ck_assert_int_eq(ef_plan_bin_complete(p, 1), 1);
+  ck_assert_int_eq(unlink(times), 0); /* no times: not complete */
+  ck_assert_int_eq(ef_plan_bin_complete(p, 1), 0);
   free(last);
+  free(last_fp);
+  free(times);
+  free(desc);
+  free(run_text);
+  settings_free(&s);
   free(out);
   ef_plan_free(p);
   ef_config_free(cfg);
