@@ -29,7 +29,7 @@ def test_changed_stride_refuses_then_redo_or_skip(tmp_path, models):
 
     # Another stride: refused before anything is written, naming the file
     # and what differs; no output, config.yaml included, changes.
-    p = run_cli(*args, "inference_config.stride=8", check=1)
+    p = run_cli(*args, "inference_config.stride=8", check=2)
     assert "refusing to run: 2 complete outputs" in p.stderr, p.stderr
     assert f"{out}/a.pt was computed with another configuration" in p.stderr
     assert "inference_config.stride: 16 -> 8" in p.stderr, p.stderr
@@ -56,7 +56,7 @@ def test_changed_stride_refuses_then_redo_or_skip(tmp_path, models):
     # stride 8 skips them, and stride 16 is refused.
     p = run_cli(*args, "inference_config.stride=8", check=0)
     assert "0 done, 2 skipped" in p.stdout
-    run_cli(*args, check=1)
+    run_cli(*args, check=2)
 
 
 def test_changed_model_refuses(tmp_path, models):
@@ -70,7 +70,7 @@ def test_changed_model_refuses(tmp_path, models):
     run_cli(*args, check=0)
     first = (out / "a.pt").read_bytes()
     shutil.copy(models / "tiny_tokens.pt", model)
-    p = run_cli(*args, check=1)
+    p = run_cli(*args, check=2)
     assert f"{out}/a.pt was computed" in p.stderr
     assert "model_config.model_sha256: " in p.stderr, p.stderr
     assert (out / "a.pt").read_bytes() == first
@@ -93,7 +93,7 @@ def test_output_without_fingerprint_or_times(tmp_path, models):
     # Features and times without a fingerprint: an older version's output,
     # refused by default; skip keeps it.
     os.remove(out / "a.fp")
-    p = run_cli(*args, check=1)
+    p = run_cli(*args, check=2)
     assert "a.pt has no fingerprint" in p.stderr, p.stderr
     assert not (out / "a.fp").exists()
     p = run_cli(*args, "io.on_mismatch=skip", check=0)
@@ -102,13 +102,13 @@ def test_output_without_fingerprint_or_times(tmp_path, models):
     # not silently recomputed.
     times = (out / "a.times.npy").read_bytes()
     os.remove(out / "a.times.npy")
-    p = run_cli(*args, check=1)
+    p = run_cli(*args, check=2)
     assert "a.pt has no fingerprint" in p.stderr, p.stderr
     (out / "a.times.npy").write_bytes(times)
     # A damaged fingerprint file describes nothing.
     (out / "a.fp").write_text("ego4dfeat fingerprint 1\nfingerprint: "
                               + "0" * 64 + "\nmodel_config.kind: video\n")
-    p = run_cli(*args, check=1)
+    p = run_cli(*args, check=2)
     assert "damaged fingerprint file" in p.stderr, p.stderr
     p = run_cli(*args, "io.on_mismatch=redo", check=0)
     assert "1 done" in p.stdout

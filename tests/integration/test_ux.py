@@ -174,7 +174,9 @@ def test_uid_list_takes_file_names_and_absolute_paths(tmp_path, clips,
                 check=0)
     assert f"wrote {out}/one.pt (1 window)" in p.stdout, p.stdout
     assert f"wrote {out}/two.pt (2 windows)" in p.stdout, p.stdout
-    assert sorted(os.listdir(out)) == ["config.yaml", "one.pt", "two.pt"]
+    assert sorted(os.listdir(out)) == [
+        "config.yaml", "one.fp", "one.pt", "one.times.npy", "two.fp",
+        "two.pt", "two.times.npy"]
     assert sorted(os.listdir(far.parent)) == ["two.mkv"]  # nothing written
 
 
