@@ -6,7 +6,8 @@ many windows as the CLI computed for the same video, and as many threads
 as the CLI uses (all cores: Debian's torch picks 1 on the 2-core VM, which
 would flatter the CLI). Prints the seconds.
 
-Usage: python_forward.py MODEL WINDOWS T CROP
+Usage: python_forward.py MODEL WINDOWS T CROP [THREADS]
+THREADS: 0 keeps torch's own default (a plain Python pipeline's).
 """
 import os
 import sys
@@ -17,7 +18,9 @@ import torch
 
 def main(argv):
     model, windows, t, crop = argv[1], int(argv[2]), int(argv[3]), int(argv[4])
-    torch.set_num_threads(os.cpu_count() or 1)
+    threads = int(argv[5]) if len(argv) > 5 else os.cpu_count() or 1
+    if threads > 0:
+        torch.set_num_threads(threads)
     net = torch.jit.load(model).eval()
     torch.manual_seed(0)
     x = torch.randn(1, 3, t, crop, crop)

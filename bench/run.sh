@@ -78,15 +78,21 @@ windows=$($PY -c "import torch; print(torch.load('$W/f360_true/c360.pt').shape[0
 pyout=$($PY bench/python_forward.py "$W/r3d_18.pt" "$windows" 16 112)
 echo "$pyout" | grep -v '^seconds='
 py=$(echo "$pyout" | sed -n 's/^seconds=//p')
-$PY - "$cli_true" "$cli_false" "$py" "$windows" "$W" <<'PY'
+pyout=$($PY bench/python_forward.py "$W/r3d_18.pt" "$windows" 16 112 0)
+echo "$pyout" | grep -v '^seconds='
+pydef=$(echo "$pyout" | sed -n 's/^seconds=//p')
+$PY - "$cli_true" "$cli_false" "$py" "$windows" "$W" "$pydef" <<'PY'
 import sys
 import torch
 cli, cli_plain, py, n = map(float, sys.argv[1:5])
+pydef = float(sys.argv[6])
 a = torch.load(f"{sys.argv[5]}/f360_true/c360.pt")
 b = torch.load(f"{sys.argv[5]}/f360_false/c360.pt")
 print(f"features optimised vs not: max |diff| {float((a - b).abs().max()):.2g}")
 print(f"CLI end to end (start-up, decode, {int(n)} windows, write): "
       f"{cli:.2f} s optimised, {cli_plain:.2f} s with model_config.optimize=false")
-print(f"Python forward passes alone, unfrozen: {py:.2f} s -> the CLI is "
-      f"{py / cli:.2f}x faster ({py / cli_plain:.2f}x without freezing)")
+print(f"Python forward passes alone, unfrozen, all cores: {py:.2f} s -> the "
+      f"CLI is {py / cli:.2f}x faster ({py / cli_plain:.2f}x without freezing)")
+print(f"Python forward passes alone, unfrozen, torch's default threads: "
+      f"{pydef:.2f} s -> the CLI is {pydef / cli:.2f}x faster")
 PY
