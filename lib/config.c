@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "config_schema.h"
 #include "config_tree.h"
 #include "error.h"
+#include "file_read.h"
 
 /* A defaults list that includes itself would otherwise recurse forever. */
 #define MAX_DEFAULTS_DEPTH 8
@@ -38,44 +40,15 @@ static char *config_path(const char *dir, const char *name) {
 }
 
 static int read_file(const char *path, char **text, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    if (errno == ENOENT)
-      return ef_error_set(EF_ENOTFOUND, "config file '%s' not found", path);
-    return ef_error_set(EF_EIO, "cannot open config file '%s': %s", path,
-                        strerror(errno));
-  }
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  int rc = EF_OK;
-  for (;;) {
-    if (n + 4096 + 1 > cap) {
-      cap = cap ? cap * 2 : 8192;
-      char *grown = realloc(buf, cap);
-      if (!grown) {
-        rc = ef_error_set(EF_ENOMEM, "out of memory reading '%s'", path);
-        goto fail;
-      }
-      buf = grown;
-    }
-    size_t got = fread(buf + n, 1, cap - n - 1, f);
-    n += got;
-    if (got == 0)
-      break;
-  }
-  if (ferror(f)) {
-    rc = ef_error_set(EF_EIO, "cannot read config file '%s'", path);
-    goto fail;
-  }
-  fclose(f);
-  buf[n] = '\0';
-  *text = buf;
-  *len = n;
+  int rc = file_read_all(path, SIZE_MAX, text, len);
+  if (rc == -ENOENT)
+    return ef_error_set(EF_ENOTFOUND, "config file '%s' not found", path);
+  if (rc == -ENOMEM)
+    return ef_error_set(EF_ENOMEM, "out of memory reading '%s'", path);
+  if (rc != 0)
+    return ef_error_set(EF_EIO, "cannot read config file '%s': %s", path,
+                        strerror(-rc));
   return EF_OK;
-fail:
-  free(buf);
-  fclose(f);
-  return rc;
 }
 
 static int load_tree(const char *dir, const char *name, int depth,

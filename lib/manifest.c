@@ -11,12 +11,14 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "error.h"
+#include "file_read.h"
 #include "strvec.h"
 
 /* Worded alike in discover.c, manifest.c and stereo_list.c: to a caller,
@@ -138,41 +140,6 @@ static int64_t count_value(const char *s, int64_t max, int64_t none) {
   if (*end || !isfinite(v) || v < 0 || v > (double)max)
     return none;
   return (int64_t)llround(v);
-}
-
-static char *read_text(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  char *buf = NULL;
-  size_t cap = 0, n = 0;
-
-  if (!f)
-    return NULL;
-  for (;;) {
-    if (n + 4096 + 1 > cap) {
-      size_t ncap = cap ? 2 * cap : 65536;
-      char *nb = realloc(buf, ncap);
-      if (!nb) {
-        free(buf);
-        fclose(f);
-        return NULL;
-      }
-      buf = nb;
-      cap = ncap;
-    }
-    size_t got = fread(buf + n, 1, cap - n - 1, f);
-    n += got;
-    if (got == 0)
-      break;
-  }
-  if (ferror(f)) {
-    free(buf);
-    buf = NULL;
-  } else {
-    buf[n] = '\0';
-    *len = n;
-  }
-  fclose(f);
-  return buf;
 }
 
 typedef struct {
@@ -312,8 +279,10 @@ int manifest_load(const char *dir, manifest *m) {
     return nomem();
   if (!path_is_file(path))
     goto done;
-  if (!(text = read_text(path, &len))) {
-    rc = ef_error_set(EF_EIO, "%s: cannot read (%s)", path, strerror(errno));
+  if ((rc = file_read_all(path, SIZE_MAX, &text, &len)) != 0) {
+    rc = rc == -ENOMEM ? nomem()
+                       : ef_error_set(EF_EIO, "%s: cannot read (%s)", path,
+                                      strerror(-rc));
     goto done;
   }
   rc = manifest_parse(path, text, len, m);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "file_read.h"
 #include "write.h"
 #include "write_times.h"
 
@@ -46,26 +47,21 @@ int provenance_run_text(const ef_settings *s, char **text) {
 }
 
 static int read_small_file(const char *path, char **out) {
-  *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return errno == ENOENT ? EF_ENOTFOUND
-                           : ef_error_set(EF_EIO, "cannot read %s: %s", path,
-                                          strerror(errno));
-  char *buf = malloc(FP_MAX_BYTES + 1);
-  if (!buf) {
-    fclose(f);
+  size_t n = 0;
+  int rc = file_read_all(path, FP_MAX_BYTES, out, &n);
+  if (rc == -ENOENT)
+    return EF_ENOTFOUND;
+  if (rc == -ENOMEM)
     return ef_error_set(EF_ENOMEM, "out of memory reading %s", path);
+  if (rc == 0 && memchr(*out, '\0', n)) {
+    free(*out);
+    *out = NULL;
+    rc = -EINVAL;
   }
-  size_t n = fread(buf, 1, FP_MAX_BYTES + 1, f);
-  int err = ferror(f);
-  fclose(f);
-  if (err || n > FP_MAX_BYTES || memchr(buf, '\0', n)) {
-    free(buf);
+  if (rc == -EFBIG || rc == -EINVAL)
     return ef_error_set(EF_EINVAL, "%s: not a fingerprint file", path);
-  }
-  buf[n] = '\0';
-  *out = buf;
+  if (rc != 0)
+    return ef_error_set(EF_EIO, "cannot read %s: %s", path, strerror(-rc));
   return EF_OK;
 }
 

@@ -15,6 +15,7 @@
 #include <hdf5.h>
 
 #include "error.h"
+#include "file_read.h"
 #include "fingerprint.h"
 #include "provenance.h"
 #include "write.h"
@@ -209,24 +210,8 @@ static int put_dataset(hid_t g, const char *name, hid_t type, int ndim,
 
 /* Reads a whole small text file (a config), or NULL. */
 static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  char *buf = NULL;
-  if (fseek(f, 0, SEEK_END) == 0) {
-    long n = ftell(f);
-    if (n >= 0 && n < (1L << 24) && fseek(f, 0, SEEK_SET) == 0 &&
-        (buf = malloc((size_t)n + 1))) {
-      if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-      } else {
-        buf[n] = '\0';
-      }
-    }
-  }
-  fclose(f);
-  return buf;
+  char *text = NULL;
+  return file_read_all(path, (size_t)1 << 24, &text, NULL) == 0 ? text : NULL;
 }
 
 /* The config file of the run that wrote a part: config.yaml when its
