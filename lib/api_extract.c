@@ -104,6 +104,11 @@ int ef_results_status(const ef_results *r, size_t i) {
                                      : (p->status ? p->status : EF_EDECODE);
 }
 
+int ef_results_outcome(const ef_results *r, size_t i) {
+  const pipeline_result *p = result_at(r, i);
+  return p ? (int)p->outcome : -1;
+}
+
 const char *ef_results_error(const ef_results *r, size_t i) {
   const pipeline_result *p = result_at(r, i);
   return p && p->error ? p->error : "";

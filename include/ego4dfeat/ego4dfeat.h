@@ -18,6 +18,38 @@
  *    Strings returned through `char **` are the caller's, freed with
  *    ef_free().
  *  - No C++ type, exception or libtorch header crosses this boundary.
+ *
+ * Threads:
+ *  - The last error is per thread.
+ *  - ef_config: read-only calls (the getters, dump, clone) may run on one
+ *    config from several threads at once; an override or set must not run
+ *    beside any other call on that config.
+ *  - ef_model: one extraction at a time per model. To extract on several
+ *    threads, load one model per thread (each holds its own weights).
+ *  - ef_results and ef_stats are read-only once returned: any thread may
+ *    read them.
+ *  - An extraction runs its decode workers on threads of its own, but the
+ *    model, the progress callback and the writing all run on the calling
+ *    thread. The cancel flag may be raised from any thread; it is polled
+ *    between batches.
+ *  - Process-wide: ef_params.torch_threads sets libtorch's thread count
+ *    for the whole process (the last run to start wins), and the first
+ *    model load or extraction installs an FFmpeg log callback that drops
+ *    FFmpeg's own messages (EGO4DFEAT_FFMPEG_LOG=1 keeps them).
+ *
+ * Use, in short (every call returns a status; see each declaration):
+ *
+ *   ef_config *cfg = NULL;  ef_model *model = NULL;  ef_results *res = NULL;
+ *   const char *videos[] = {"a.mp4"};
+ *   ef_params params = ef_params_default();
+ *   if (ef_config_load("configs", "mvit_k400", &cfg) != EF_OK ||
+ *       ef_config_override(cfg, "model_config.model_path=m.pt") != EF_OK ||
+ *       ef_model_load(cfg, &model) != EF_OK ||
+ *       ef_extract_features(model, cfg, videos, 1, &params, &res) < 0)
+ *     fprintf(stderr, "%s\n", ef_last_error());
+ *   else if (ef_results_outcome(res, 0) == EF_VIDEO_DONE)
+ *     use(ef_results_data(res, 0));      // [windows, ...] float32
+ *   ef_results_free(res);  ef_model_free(model);  ef_config_free(cfg);
  */
 #ifndef EGO4DFEAT_H
 #define EGO4DFEAT_H
@@ -174,6 +206,17 @@ EF_API ef_params ef_params_default(void);
 
 /* ---- In-memory extraction ----------------------------------------------- */
 
+/* What became of one video, in ef_results and ef_stats alike. */
+typedef enum {
+  EF_VIDEO_DONE = 0,    /* features computed (and written, for a run) */
+  EF_VIDEO_SKIPPED = 1, /* not computed, and not a failure: no audio
+                           with io.exclude_no_audio; in a run also a
+                           complete output (io.filter_completed) or
+                           another process's claim (the error says which) */
+  EF_VIDEO_FAILED = 2,
+  EF_VIDEO_NOT_RUN = 3 /* cancelled before it started */
+} ef_video_outcome;
+
 /* The features of a list of videos. */
 typedef struct ef_results ef_results;
 
@@ -186,8 +229,13 @@ EF_API int ef_extract_features(ef_model *model, const ef_config *cfg,
                                const char *const *videos, size_t n,
                                const ef_params *params, ef_results **out);
 EF_API size_t ef_results_count(const ef_results *res);
-/* EF_OK or the status of video i's failure; message via ef_results_error. */
+/* EF_OK for a video with features, else the status of why not (message
+ * via ef_results_error). A skipped video is not a failure: tell them apart
+ * with ef_results_outcome. */
 EF_API int ef_results_status(const ef_results *res, size_t i);
+/* An ef_video_outcome: EF_VIDEO_DONE, _SKIPPED or _FAILED (or -1 for an
+ * index out of range). */
+EF_API int ef_results_outcome(const ef_results *res, size_t i);
 EF_API const char *ef_results_error(const ef_results *res, size_t i);
 /* Feature shape of video i: rows = windows, then the model's output dims.
  * Writes at most max_dims sizes, returns the number of dims (0 on error). */
@@ -204,15 +252,6 @@ EF_API void ef_results_free(ef_results *res);
 
 /* Statistics of a run: timings and per-video outcome. */
 typedef struct ef_stats ef_stats;
-
-typedef enum {
-  EF_VIDEO_DONE = 0,    /* features written */
-  EF_VIDEO_SKIPPED = 1, /* complete output existed (io.filter_completed),
-                           or another process held the video's claim (the
-                           video's error says which) */
-  EF_VIDEO_FAILED = 2,
-  EF_VIDEO_NOT_RUN = 3 /* cancelled before it started */
-} ef_video_outcome;
 
 /* Loads the model once, extracts every video, writes
  * <io.out_path>/<uid>.<io.out_format> atomically (temporary name, then

@@ -88,6 +88,7 @@ _FUNCTIONS = {
                                        _c.POINTER(Params), _PP]),
     "ef_results_count": (_c.c_size_t, [_P]),
     "ef_results_status": (_c.c_int, [_P, _c.c_size_t]),
+    "ef_results_outcome": (_c.c_int, [_P, _c.c_size_t]),
     "ef_results_error": (_S, [_P, _c.c_size_t]),
     "ef_results_shape": (_c.c_int, [_P, _c.c_size_t,
                                     _c.POINTER(_c.c_int64), _c.c_int]),

@@ -51,6 +51,7 @@ class VideoFeatures:
     features: Optional[np.ndarray]
     window_starts: Optional[np.ndarray]
     window_ends: Optional[np.ndarray]
+    outcome: str = "done"  # "done", "skipped" (e.g. no audio) or "failed"
 
     @property
     def ok(self):
@@ -153,7 +154,8 @@ def _result(lib, res, i, path):
     status = lib.ef_results_status(res, i)
     if status != OK:
         return VideoFeatures(path, status, _text(lib.ef_results_error(res, i)),
-                             None, None, None)
+                             None, None, None,
+                             _lib.OUTCOMES[lib.ef_results_outcome(res, i)])
     dims = (ctypes.c_int64 * 8)()
     nd = lib.ef_results_shape(res, i, dims, 8)
     if nd > 8:

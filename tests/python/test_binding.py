@@ -82,12 +82,28 @@ def test_a_failed_video_does_not_stop_the_others(ef, video_config, videos,
         ok, missing, broken = ef.extract_features(
             m, video_config, [videos / "a.mp4", tmp_path / "missing.mp4",
                               bad])
-    assert ok.ok and ok.features.shape == (2, 8)
+    assert ok.ok and ok.features.shape == (2, 8) and ok.outcome == "done"
     for r in (missing, broken):
+        assert r.outcome == "failed"
         assert not r.ok and r.status < 0 and r.status_name.startswith("EF_E")
         assert r.features is None and r.window_starts is None
     assert "missing.mp4" in missing.error
     assert "bad.mp4" in broken.error
+
+
+def test_outcomes_tell_skipped_from_failed(ef, videos, tmp_path):
+    """A video without audio under io.exclude_no_audio is skipped, not
+    failed; ef_results_status alone cannot say which."""
+    bad = tmp_path / "bad.mp4"
+    bad.write_text("not a video")
+    with ef.Config.load("audio_mel_spectrogram", config_dir=CONFIGS,
+                        overrides=["inference_config.device=cpu",
+                                   "io.exclude_no_audio=true"]) as cfg, \
+            ef.Model.load(cfg) as m:
+        silent, broken = ef.extract_features(m, cfg, [videos / "a.mp4", bad])
+    assert silent.outcome == "skipped" and not silent.ok
+    assert silent.features is None
+    assert broken.outcome == "failed" and "bad.mp4" in broken.error
 
 
 def test_a_model_returning_a_tuple_fails_its_videos(ef, models, videos):
