@@ -55,6 +55,10 @@ int ef_extract_features(ef_model *model, const ef_config *cfg,
   int rc = settings_load(cfg, &s);
   if (rc != EF_OK)
     return rc;
+  if ((rc = model_check_settings(model, &s)) != EF_OK) {
+    settings_free(&s);
+    return rc;
+  }
   pipeline_video *pv = calloc(n ? n : 1, sizeof *pv);
   ef_results *r = calloc(1, sizeof *r);
   pipeline_result *res = calloc(n ? n : 1, sizeof *res);

@@ -169,6 +169,32 @@ int model_forward(ef_model *m, const window_batch *batch, efs_output *out,
   return rc;
 }
 
+static int same_text(const char *a, const char *b) {
+  return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static int mismatch(const char *key, const char *had, const char *asked) {
+  return ef_error_set(EF_ECONFIG,
+                      "the model was loaded with %s %s, but the config "
+                      "says %s: load the model with this config",
+                      key, had && *had ? had : "(unset)",
+                      asked && *asked ? asked : "(unset)");
+}
+
+int model_check_settings(const ef_model *m, const ef_settings *s) {
+  const ef_settings *ms = &m->settings;
+  if (!same_text(m->kind->name, s->model_kind))
+    return mismatch("model_config.kind", m->kind->name, s->model_kind);
+  if (m->kind->needs_model && !same_text(ms->model_path, s->model_path))
+    return mismatch("model_config.model_path", ms->model_path, s->model_path);
+  if (!same_text(ms->device, s->device))
+    return mismatch("inference_config.device", ms->device, s->device);
+  if (ms->half != s->half)
+    return mismatch("model_config.dtype", ms->half ? "float16" : "float32",
+                    s->half ? "float16" : "float32");
+  return EF_OK;
+}
+
 int ef_model_load(const ef_config *cfg, ef_model **out) {
   ef_settings s;
   if (!cfg || !out)

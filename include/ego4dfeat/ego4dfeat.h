@@ -221,7 +221,9 @@ typedef enum {
 typedef struct ef_results ef_results;
 
 /* Extracts the features of n videos (paths to media files) with an already
- * loaded model; nothing is written. A video that fails does not stop the
+ * loaded model; nothing is written. The model must have been loaded for
+ * this config's setup (kind, model file, device, dtype): else EF_ECONFIG
+ * naming the key, before any video runs. A video that fails does not stop the
  * others: its status is kept in the results. Returns EF_OK if all
  * succeeded, EF_EPARTIAL if some failed (results still valid), or another
  * code if nothing could run (then *out is NULL). */

@@ -106,6 +106,29 @@ def test_outcomes_tell_skipped_from_failed(ef, videos, tmp_path):
     assert broken.outcome == "failed" and "bad.mp4" in broken.error
 
 
+def test_a_model_and_a_config_of_two_setups_are_refused(ef, video_config,
+                                                        models, videos):
+    """Features of a model loaded for one setup, run with another setup's
+    config, would be neither's: refused, naming the key."""
+    with ef.Model.load(video_config) as m, video_config.clone() as other:
+        other.override(f"model_config.model_path={models / 'tiny_image.pt'}")
+        with pytest.raises(ef.Error) as e:
+            ef.extract_features(m, other, [videos / "a.mp4"])
+        assert e.value.name == "EF_ECONFIG"
+        assert "model_config.model_path" in str(e.value)
+        other.override("model_config.model_path="
+                       f"{models / 'tiny_video.pt'}")
+        other.override("model_config.kind=slowfast")
+        with pytest.raises(ef.Error) as e:
+            ef.extract_features(m, other, [videos / "a.mp4"])
+        assert "model_config.kind video" in str(e.value)
+        # The same setup (another batch size changes no features) runs.
+        other.override("model_config.kind=video")
+        other.override("inference_config.batch_size=2")
+        (r,) = ef.extract_features(m, other, [videos / "a.mp4"])
+        assert r.ok
+
+
 def test_a_model_returning_a_tuple_fails_its_videos(ef, models, videos):
     with ef.Config.load("mvit_k400", config_dir=CONFIGS, overrides=[
             f"model_config.model_path={models / 'tuple_output.pt'}",
