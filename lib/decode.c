@@ -32,6 +32,7 @@
 
 #include "decode_hw.h"
 #include "error.h"
+#include "log.h"
 #include "probe.h"
 
 __extension__ typedef __int128 i128;
@@ -138,11 +139,10 @@ static int open_input(decoder *d) {
 static void hw_fallback_note(const char *path, const char *why) {
   static atomic_int said;
   if (atomic_exchange(&said, 1) == 0)
-    fprintf(stderr,
-            "ego4dfeat: note: %s: decoding on the CPU instead of NVDEC: %s "
-            "(same frames; inference_config.hwaccel=none skips the "
-            "attempt)\n",
-            path, why);
+    ef_log(EF_LOG_NOTE,
+           "%s: decoding on the CPU instead of NVDEC: %s (same frames; "
+           "inference_config.hwaccel=none skips the attempt)",
+           path, why);
 }
 
 static int open_codec(decoder *d, int threads) {

@@ -33,6 +33,7 @@
 #include <torch/version.h>
 
 #include "ego4dfeat/ego4dfeat.h"
+#include "log.h"
 
 struct efs_module {
   torch::jit::Module module;
@@ -186,10 +187,8 @@ void optimize_module(efs_module *m, const char *path) {
     m->optimized = true;
   } catch (const std::exception &e) {
     std::string why = one_line(e.what());
-    std::fprintf(stderr,
-                 "ego4dfeat: warning: cannot optimise %s (%s); running it "
-                 "unoptimised\n",
-                 path, why.c_str());
+    ef_log(EF_LOG_WARNING, "cannot optimise %s (%s); running it unoptimised",
+           path, why.c_str());
   }
 }
 
@@ -325,10 +324,10 @@ int efs_module_load(const char *path, const efs_load_options *opt,
           } else {
             /* CPU half kernels are missing or slow for most video ops;
              * float32 gives the same features within rounding. */
-            std::fprintf(stderr,
-                         "ego4dfeat: warning: float16 ignored on "
-                         "CPU; running %s in float32\n",
-                         path);
+            ef_log(EF_LOG_WARNING,
+                   "float16 ignored on CPU; running %s in "
+                   "float32",
+                   path);
           }
         }
         *out = m.release();

@@ -110,6 +110,19 @@ EF_API const char *ef_status_name(int status);
 /* Frees memory the library handed to the caller through a `char **`. */
 EF_API void ef_free(void *p);
 
+/* ---- Warnings and notes ------------------------------------------------- */
+
+/* Besides errors (which only ef_last_error reports) the library has a few
+ * things to say: a float16 config on the CPU, a model that cannot be
+ * frozen, decoding falling back from NVDEC to the CPU. */
+typedef enum { EF_LOG_WARNING = 1, EF_LOG_NOTE = 2 } ef_log_level;
+/* Receives one message: a line without its newline, valid during the
+ * call. May be called from the library's decode threads. */
+typedef void (*ef_log_cb)(int level, const char *message, void *user_data);
+/* Sends warnings and notes to cb; NULL restores the default, stderr
+ * ("ego4dfeat: warning: ..."). Process-wide. */
+EF_API void ef_log_set_callback(ef_log_cb cb, void *user_data);
+
 /* ---- Configuration ------------------------------------------------------ */
 
 /* A resolved configuration: a tree of maps, lists and scalars with the

@@ -471,8 +471,30 @@ START_TEST(test_optimized_matches_python) {
 END_TEST
 
 /* float16 on the CPU is ignored with a warning: same output as float32. */
+/* Collects what the library says through ef_log_set_callback. */
+typedef struct {
+  int calls, level;
+  char last[512];
+} heard;
+
+static void hear(int level, const char *message, void *user_data) {
+  heard *h = user_data;
+  h->calls++;
+  h->level = level;
+  snprintf(h->last, sizeof h->last, "%s", message);
+}
+
 START_TEST(test_half_on_cpu) {
+  /* The warning goes to the caller's callback, not to stderr. */
+  heard h = {0};
+  ef_log_set_callback(hear, &h);
   efs_module *m = load("tiny_video", "cpu", 1);
+  ef_log_set_callback(NULL, NULL);
+  ck_assert_int_eq(h.calls, 1);
+  ck_assert_int_eq(h.level, EF_LOG_WARNING);
+  ck_assert_msg(strstr(h.last, "float16 ignored on CPU") &&
+                    strstr(h.last, "tiny_video.pt"),
+                "%s", h.last);
   static const int64_t shape[] = {1, 3, 4, 8, 8};
   efs_input in = make_input(shape, 5, 7.0);
   efs_output out = forward_ok(m, &in, 1, 0, NULL);
