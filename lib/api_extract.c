@@ -391,7 +391,7 @@ static int pipeline_settings(const ef_settings *s, ef_settings *ps,
   if (s->out_format != EF_FORMAT_HDF5)
     return EF_OK;
   if (!(*parts_dir = out_hdf5_path(s->out_path, OUT_HDF5_PARTS)))
-    return EF_ENOMEM;
+    return ef_error_set(EF_ENOMEM, "out of memory");
   ps->out_path = *parts_dir;
   ps->out_format = EF_FORMAT_NPY;
   int rc = out_hdf5_index_load(s->out_path, idx);

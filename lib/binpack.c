@@ -49,7 +49,7 @@ static int tree_init(fit_tree *t, size_t bins, int64_t capacity) {
     t->width *= 2;
   t->node = malloc(2 * t->width * sizeof *t->node);
   if (!t->node)
-    return EF_ENOMEM;
+    return ef_error_set(EF_ENOMEM, "out of memory");
   for (size_t i = 0; i < 2 * t->width; i++)
     t->node[i] = capacity;
   return EF_OK;
@@ -162,14 +162,14 @@ static int collect(const entry *order, size_t n, const size_t *bin_of,
   out->first = calloc(bins + 1, sizeof *out->first);
   out->load = calloc(bins ? bins : 1, sizeof *out->load);
   if (!out->items || !out->first || !out->load)
-    return EF_ENOMEM;
+    return ef_error_set(EF_ENOMEM, "out of memory");
   for (size_t i = 0; i < n; i++)
     out->first[bin_of[i] + 1]++;
   for (size_t b = 0; b < bins; b++)
     out->first[b + 1] += out->first[b];
   size_t *fill = malloc((bins ? bins : 1) * sizeof *fill);
   if (!fill)
-    return EF_ENOMEM;
+    return ef_error_set(EF_ENOMEM, "out of memory");
   memcpy(fill, out->first, bins * sizeof *fill);
   for (size_t i = 0; i < n; i++) {
     size_t item = order[i].index, b = bin_of[item];

@@ -108,7 +108,7 @@ int claim_take(const char *out_file, claim *c, char **holder) {
   *holder = NULL;
   char *path = claim_path_for(out_file);
   if (!path)
-    return EF_ENOMEM;
+    return ef_error_set(EF_ENOMEM, "out of memory");
   int rc;
   for (int attempt = 0; attempt < 16; attempt++) {
     /* O_NOFOLLOW: a symlink planted under the claim's name must not make

@@ -325,7 +325,7 @@ static int change(ef_config *cfg, const char *override, const char *path,
                   const char *value) {
   cfg_node *work = cfg_node_clone(cfg->root);
   if (!work)
-    return EF_ENOMEM;
+    return ef_error_set(EF_ENOMEM, "out of memory");
   int rc = override ? cfg_override_apply(work, override)
                     : cfg_override_set(work, path, value);
   if (rc == EF_OK)
@@ -477,7 +477,7 @@ EF_API int ef_config_clone(const ef_config *cfg, ef_config **out) {
     return ef_error_set(EF_EINVAL, "ef_config_clone: cfg and out are needed");
   cfg_node *root = cfg_node_clone(cfg->root);
   if (!root)
-    return EF_ENOMEM;
+    return ef_error_set(EF_ENOMEM, "out of memory");
   return wrap(root, out);
 }
 

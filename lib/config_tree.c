@@ -212,7 +212,7 @@ int cfg_node_merge(cfg_node *dst, const cfg_node *src) {
     }
     cfg_node *copy = cfg_node_clone(src->items[i]);
     if (!copy)
-      return EF_ENOMEM;
+      return ef_error_set(EF_ENOMEM, "out of memory");
     if (j >= 0) {
       cfg_node_free(dst->items[j]);
       dst->items[j] = copy;

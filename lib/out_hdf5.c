@@ -32,7 +32,7 @@ int out_hdf5_index_load(const char *out_path, out_hdf5_index *idx) {
   memset(idx, 0, sizeof *idx);
   char *h5 = out_hdf5_path(out_path, OUT_HDF5_FILE);
   if (!h5)
-    return EF_ENOMEM;
+    return ef_error_set(EF_ENOMEM, "out of memory");
   char **uids = NULL, **texts = NULL;
   size_t n = 0;
   int rc = hdf5_index(h5, &uids, &texts, &n);

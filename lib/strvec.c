@@ -15,13 +15,13 @@
 
 int strvec_push(strvec *v, char *s) {
   if (!s)
-    return EF_ENOMEM;
+    return ef_error_set(EF_ENOMEM, "out of memory");
   if (v->n == v->cap) {
     size_t cap = v->cap ? 2 * v->cap : 16;
     char **items = realloc(v->items, cap * sizeof *items);
     if (!items) {
       free(s);
-      return EF_ENOMEM;
+      return ef_error_set(EF_ENOMEM, "out of memory");
     }
     v->items = items;
     v->cap = cap;
