@@ -26,29 +26,6 @@ static void print_help(void) {
 }
 
 typedef struct {
-  ef_schedule_status *st;
-  progress *pr;
-  int status_failed; /* warned once */
-} run_ctx;
-
-static int on_progress(const ef_progress_info *info, void *user) {
-  run_ctx *c = user;
-  if (info->finished) {
-    ef_video_outcome o = info->failed    ? EF_VIDEO_FAILED
-                         : info->skipped ? EF_VIDEO_SKIPPED
-                                         : EF_VIDEO_DONE;
-    /* The message of a failure is only known from the stats at the end. */
-    if (ef_schedule_status_set(c->st, info->uid, o, NULL) != EF_OK &&
-        !c->status_failed) {
-      c->status_failed = 1;
-      fprintf(stderr, "ego4dfeat: warning: status file not updated: %s\n",
-              ef_last_error());
-    }
-  }
-  return progress_callback()(info, c->pr);
-}
-
-typedef struct {
   const char *plan;
   long bin;
   const char *runner;
@@ -120,18 +97,6 @@ static void runner_name(const options *o, char *buf, size_t n) {
     snprintf(buf, n, "local %ld", (long)getpid());
 }
 
-/* Final outcomes with the failure messages, which the progress reports
- * do not carry. */
-static void record_outcomes(ef_schedule_status *st, const ef_stats *stats) {
-  for (size_t i = 0; i < ef_stats_video_count(stats); i++) {
-    ef_video_outcome o = ef_stats_video_outcome(stats, i);
-    if (ef_schedule_status_set(st, ef_stats_video_uid(stats, i), o,
-                               ef_stats_video_error(stats, i)) != EF_OK)
-      fprintf(stderr, "ego4dfeat: warning: status file not updated: %s\n",
-              ef_last_error());
-  }
-}
-
 static void print_summary(long bin, const char *runner, const ef_stats *st) {
   for (size_t i = 0; i < ef_stats_video_count(st); i++)
     if (ef_stats_video_outcome(st, i) == EF_VIDEO_FAILED)
@@ -154,11 +119,9 @@ static void print_summary(long bin, const char *runner, const ef_stats *st) {
 int cmd_run_bin(int argc, char **argv) {
   options o;
   ef_plan *plan = NULL;
-  ef_config *cfg = NULL;
-  ef_schedule_status *st = NULL;
   ef_stats *stats = NULL;
-  run_ctx ctx = {NULL, NULL, 0};
-  char runner[128], err[1024] = "";
+  progress *pr = NULL;
+  char runner[128];
   int exit_code = parse(argc, argv, &o);
   if (exit_code != 0 || o.help) {
     if (o.help)
@@ -168,47 +131,38 @@ int cmd_run_bin(int argc, char **argv) {
   /* Set before anything slow, so a cancel during loading is not lost. */
   const volatile int *cancel = cli_cancel_on_signals();
   runner_name(&o, runner, sizeof runner);
-  if (ef_plan_load(o.plan, &plan) != EF_OK ||
-      ef_plan_bin_config(plan, (size_t)o.bin, &cfg) != EF_OK ||
-      ef_schedule_status_begin(plan, (size_t)o.bin, runner, &st) != EF_OK) {
+  if (ef_plan_load(o.plan, &plan) != EF_OK) {
     cli_error("%s", ef_last_error());
     exit_code = 2;
     goto done;
   }
-  ctx.st = st;
-  ctx.pr = progress_create(o.quiet);
+  pr = progress_create(o.quiet);
   ef_params params = ef_params_default();
-  params.progress = on_progress;
-  params.progress_user_data = &ctx;
+  params.progress = progress_callback();
+  params.progress_user_data = pr;
   params.cancel = cancel;
   params.torch_threads = o.threads;
-  int rc = ef_perform_feature_extraction(cfg, NULL, 0, &params, &stats);
-  /* Copied now: the status writes below may replace the message. */
+  int rc = ef_plan_run_bin(plan, (size_t)o.bin, runner, &params, &stats);
+  progress_free(pr);
+  pr = NULL;
+  if (!stats) { /* nothing ran: a bin the plan lacks is a usage error */
+    cli_error("%s", ef_last_error());
+    exit_code = (size_t)o.bin >= ef_plan_bin_count(plan) ? 2 : 1;
+    goto done;
+  }
+  char err[1024] = "";
   if (rc != EF_OK && rc != EF_EPARTIAL)
     snprintf(err, sizeof err, "%s", ef_last_error());
-  progress_free(ctx.pr);
-  ctx.pr = NULL;
-  if (stats)
-    record_outcomes(st, stats);
-  ef_bin_state state = rc == EF_ECANCELLED                  ? EF_BIN_CANCELLED
-                       : (rc == EF_OK || rc == EF_EPARTIAL) ? EF_BIN_FINISHED
-                                                            : EF_BIN_FAILED;
-  if (ef_schedule_status_finish(st, state, err) != EF_OK)
-    fprintf(stderr, "ego4dfeat: warning: status file not updated: %s\n",
-            ef_last_error());
-  if (stats)
-    print_summary(o.bin, runner, stats);
-  if (state == EF_BIN_FAILED)
-    cli_error("bin %ld: %s", o.bin, err);
-  else if (state == EF_BIN_CANCELLED)
+  print_summary(o.bin, runner, stats);
+  if (rc == EF_ECANCELLED)
     fprintf(stderr, "ego4dfeat: bin %ld cancelled; rerun to finish it\n",
             o.bin);
+  else if (rc != EF_OK && rc != EF_EPARTIAL)
+    cli_error("bin %ld: %s", o.bin, err);
   exit_code = rc == EF_OK ? 0 : 1;
 done:
-  progress_free(ctx.pr);
+  progress_free(pr);
   ef_stats_free(stats);
-  ef_schedule_status_free(st);
-  ef_config_free(cfg);
   ef_plan_free(plan);
   return exit_code;
 }

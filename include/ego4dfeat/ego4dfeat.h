@@ -506,6 +506,19 @@ EF_API int ef_schedule_status_finish(ef_schedule_status *st, ef_bin_state state,
                                      const char *error);
 EF_API void ef_schedule_status_free(ef_schedule_status *st);
 
+/* Runs one bin of a plan as a scheduled task does: begins its status file
+ * (runner as for ef_schedule_status_begin), extracts the bin's videos
+ * with ef_perform_feature_extraction (params may be NULL; its progress
+ * callback, if any, is called as usual), records each video's outcome as
+ * it ends and the failure messages at the end, then the bin's final state
+ * (finished, cancelled or failed). A status file that cannot be written
+ * is a warning (ef_log_set_callback), not a failure. Returns what the
+ * extraction returned; *out (may be NULL) gets its stats, NULL when the
+ * bin could not start (a bad bin, a status file that cannot be created:
+ * nothing ran). */
+EF_API int ef_plan_run_bin(const ef_plan *plan, size_t bin, const char *runner,
+                           const ef_params *params, ef_stats **out);
+
 /* (Re)reads every bin's status file into the plan. A missing file means
  * not started; an unreadable one is EF_EINVAL naming it. */
 EF_API int ef_plan_read_status(ef_plan *plan);
