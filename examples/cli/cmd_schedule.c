@@ -207,11 +207,7 @@ int cmd_schedule(int argc, char **argv) {
   signal(SIGINT, on_interrupt);
   signal(SIGTERM, on_interrupt);
   if (local) {
-    const char *log =
-        sched_get_str(ef_plan_config(plan), "schedule_config.log_folder");
-    char *logdir = so.parallel > 1
-                       ? sched_replace_job(log ? log : "slurm_log/%j", "local")
-                       : NULL;
+    char *logdir = so.parallel > 1 ? sched_log_dir(plan, "local") : NULL;
     runner = sched_str_printf("local %ld bin %%zu", (long)getpid());
     log_fmt = logdir ? sched_str_printf("%s/bin_%%zu.log", logdir) : NULL;
     free(logdir);
@@ -247,9 +243,7 @@ int cmd_schedule(int argc, char **argv) {
     exit_code = 1;
     goto done;
   }
-  const char *log =
-      sched_get_str(ef_plan_config(plan), "schedule_config.log_folder");
-  char *logdir = sched_replace_job(log ? log : "slurm_log/%j", job);
+  char *logdir = sched_log_dir(plan, job);
   runner = sched_str_printf("slurm %s_%%zu", job);
   log_fmt = logdir ? sched_str_printf("%s/%s_%%zu.err", logdir, job) : NULL;
   free(logdir);
