@@ -367,10 +367,6 @@ int64_t audio_read(audio_reader *r, float *buf, int64_t max) {
   return got;
 }
 
-int64_t audio_corrupt_packets(const audio_reader *r) {
-  return r->corrupt;
-}
-
 void audio_close(audio_reader *r) {
   if (!r)
     return;

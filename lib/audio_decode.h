@@ -27,8 +27,6 @@ int audio_open(const char *path, int rate, audio_reader **out);
  * only at the end of the stream, 0 once it has ended; negative (EF_E*) on
  * an error, message naming the file. */
 int64_t audio_read(audio_reader *r, float *buf, int64_t max);
-/* Packets skipped as corrupt so far. */
-int64_t audio_corrupt_packets(const audio_reader *r);
 void audio_close(audio_reader *r);
 
 /* The whole stream in one malloc'd buffer (*samples, freed by the caller)

@@ -11,6 +11,8 @@
  */
 #include "model_kind.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
@@ -118,6 +120,23 @@ const model_kind *model_kind_find(const char *name) {
   return NULL;
 }
 
+/* Built once from the table, so a new kind is listed without a second
+ * edit. pthread_once: models may be loaded from several threads. */
+static char names[256];
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+static void build_names(void) {
+  size_t used = 0;
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    int n = snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                     kinds[i]->name);
+    if (n < 0 || (size_t)n >= sizeof names - used)
+      break; /* cut short: the table outgrew the buffer */
+    used += (size_t)n;
+  }
+}
+
 const char *model_kind_names(void) {
-  return "video, slowfast, image, clip, audio, mel_spectrogram";
+  pthread_once(&names_once, build_names);
+  return names;
 }

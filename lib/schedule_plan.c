@@ -111,7 +111,8 @@ static int need_number(const ef_config *cfg, const char *key, double *out,
 
 int sched_read_settings(ef_plan *p, ef_settings *s) {
   const ef_config *c = p->cfg;
-  double timeout = 0, par = 256, per_node = 10.0;
+  double timeout = 0, par = EF_SCHEDULE_DEFAULT_ARRAY_PARALLELISM,
+         per_node = EF_SCHEDULE_DEFAULT_TIME_PER_NODE;
   int rc;
   if ((rc = need_number(c, "schedule_config.timeout_min", &timeout, 1)) ||
       (rc = need_number(c, "schedule_config.overhead", &p->overhead, 1)) ||
@@ -120,10 +121,10 @@ int sched_read_settings(ef_plan *p, ef_settings *s) {
     return rc;
   if (ef_config_get_double(c, "schedule_config.slurm_array_parallelism",
                            &par) != EF_OK)
-    par = 256;
+    par = EF_SCHEDULE_DEFAULT_ARRAY_PARALLELISM;
   if (ef_config_get_double(c, "schedule_config.schedule_time_per_node",
                            &per_node) != EF_OK)
-    per_node = 10.0;
+    per_node = EF_SCHEDULE_DEFAULT_TIME_PER_NODE;
   ef_error_clear();
   if (timeout != floor(timeout) || timeout > 1e8)
     return ef_error_set(EF_ECONFIG,
@@ -185,7 +186,7 @@ static void plan_key(ef_plan *p) {
 }
 
 static int plan_dir_from_config(ef_plan *p) {
-  const char *log = "slurm_log/%j";
+  const char *log = EF_SCHEDULE_DEFAULT_LOG_FOLDER;
   ef_config_get_string(p->cfg, "schedule_config.log_folder", &log);
   ef_error_clear();
   char *root = schedule_plan_root(log);

@@ -201,12 +201,10 @@ static int check_positive(const char *key, int64_t v) {
                       (long long)v);
 }
 
-int settings_load(const ef_config *c, ef_settings *s) {
+/* REFERENCE.md's defaults, for every key a config may leave out. */
+static void set_defaults(ef_settings *s) {
   static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
   static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
-  /* Every run reads its settings first: the one place to quiet
-   * FFmpeg before it decodes or probes anything. */
-  ffmpeg_log_init();
   memset(s, 0, sizeof *s);
   s->video_limit = -1;
   s->filter_completed = 1;
@@ -225,8 +223,9 @@ int settings_load(const ef_config *c, ef_settings *s) {
   s->n_fft = 1024;
   s->hop_length = 160;
   s->optimize = 1;
+}
 
-  const char *fmt = NULL, *layout = NULL, *dtype = NULL, *interp = NULL;
+static int read_io_keys(const ef_config *c, ef_settings *s) {
   int rc;
   if ((rc = opt_str(c, "io.video_dir_path", "videos", &s->video_dir_path)) ||
       (rc =
@@ -239,8 +238,15 @@ int settings_load(const ef_config *c, ef_settings *s) {
       (rc = opt_bool(c, "io.filter_completed", &s->filter_completed)) ||
       (rc = opt_bool(c, "io.debug_mode", &s->debug_mode)) ||
       (rc = opt_str(c, "io.debug_path", "debug", &s->debug_path)) ||
-      (rc = opt_bool(c, "io.exclude_no_audio", &s->exclude_no_audio)) ||
-      (rc = opt_str(c, "inference_config.device", "cpu", &s->device)) ||
+      (rc = opt_bool(c, "io.exclude_no_audio", &s->exclude_no_audio)))
+    return rc;
+  return EF_OK;
+}
+
+/* inference_config, but its norm_config (read_audio_keys). */
+static int read_inference_keys(const ef_config *c, ef_settings *s) {
+  int rc;
+  if ((rc = opt_str(c, "inference_config.device", "cpu", &s->device)) ||
       (rc = opt_int32(c, "inference_config.batch_size", &s->batch_size)) ||
       (rc = opt_int32(c, "inference_config.num_workers", &s->num_workers)) ||
       (rc = opt_int32(c, "inference_config.prefetch_factor",
@@ -249,73 +255,105 @@ int settings_load(const ef_config *c, ef_settings *s) {
       (rc = opt_int(c, "inference_config.frame_window", &s->frame_window)) ||
       (rc = opt_int(c, "inference_config.stride", &s->stride)) ||
       (rc = opt_bool(c, "inference_config.include_audio", &s->include_audio)) ||
-      (rc = opt_bool(c, "inference_config.include_video", &s->include_video)) ||
-      (rc = opt_str(c, "model_config.model_path", NULL, &s->model_path)) ||
+      (rc = opt_bool(c, "inference_config.include_video", &s->include_video)))
+    return rc;
+  return EF_OK;
+}
+
+/* The model file and its video transform. */
+static int read_model_keys(const ef_config *c, ef_settings *s) {
+  int rc;
+  if ((rc = opt_str(c, "model_config.model_path", NULL, &s->model_path)) ||
       (rc = opt_int32(c, "model_config.side_size", &s->side_size)) ||
       (rc = opt_int32(c, "model_config.crop_size", &s->crop_size)) ||
       (rc = opt_int32(c, "model_config.slowfast_alpha", &s->slowfast_alpha)) ||
       (rc = read_triple(c, "model_config.mean", s->mean)) ||
-      (rc = read_triple(c, "model_config.std", s->std)) ||
-      (rc = opt_bool(c, "inference_config.norm_config.normalize_audio",
+      (rc = read_triple(c, "model_config.std", s->std)))
+    return rc;
+  return EF_OK;
+}
+
+/* Audio: normalisation, resampling and the mel spectrogram. win_length
+ * defaults to n_fft, as in torchaudio. */
+static int read_audio_keys(const ef_config *c, ef_settings *s) {
+  int rc;
+  if ((rc = opt_bool(c, "inference_config.norm_config.normalize_audio",
                      &s->normalize_audio)) ||
       (rc = opt_int32(c, "inference_config.norm_config.resample_audio_rate",
                       &s->audio_rate)) ||
       (rc = opt_int32(c, "model_config.n_mels", &s->n_mels)) ||
       (rc = opt_int32(c, "model_config.n_fft", &s->n_fft)) ||
       (rc = opt_int32(c, "model_config.hop_length", &s->hop_length)) ||
-      (rc = opt_int32(c, "model_config.win_length", &s->win_length)) ||
-      (rc = opt_bool(c, "model_config.optimize", &s->optimize)) ||
-      (rc = resolve_kind(c, s)))
-    goto fail;
+      (rc = opt_int32(c, "model_config.win_length", &s->win_length)))
+    return rc;
   if (s->win_length <= 0)
     s->win_length = s->n_fft;
-  /* CLIP-style encoders: 2-D input, bicubic resizing and unit-length
-   * embeddings unless the config says otherwise. */
+  return EF_OK;
+}
+
+/* The model kind and the defaults it implies. CLIP-style encoders: 2-D
+ * input, bicubic resizing and unit-length embeddings unless the config
+ * says otherwise. */
+static int read_kind(const ef_config *c, ef_settings *s) {
+  const char *interp = NULL;
+  int rc = resolve_kind(c, s);
+  if (rc != EF_OK)
+    return rc;
   int is_clip = strcmp(s->model_kind, "clip") == 0;
   s->input_2d = is_clip;
   s->interp = is_clip ? EF_INTERP_BICUBIC : EF_INTERP_BILINEAR;
   s->l2_normalize = is_clip;
   if ((rc = opt_bool(c, "model_config.l2_normalize", &s->l2_normalize)))
-    goto fail;
+    return rc;
   if (ef_config_get_string(c, "model_config.interpolation", &interp) == EF_OK)
     s->interp =
         strcmp(interp, "bicubic") == 0 ? EF_INTERP_BICUBIC : EF_INTERP_BILINEAR;
+  return EF_OK;
+}
 
+/* io.out_format and io.on_mismatch: what is written, and what is done with
+ * outputs of another model or version. */
+static int read_output_choices(const ef_config *c, ef_settings *s) {
+  const char *fmt = NULL, *mm = NULL;
   if (ef_config_get_string(c, "io.out_format", &fmt) == EF_OK) {
     if (strcmp(fmt, "npy") == 0)
       s->out_format = EF_FORMAT_NPY;
     else if (strcmp(fmt, "hdf5") == 0)
       s->out_format = EF_FORMAT_HDF5;
-    else if (strcmp(fmt, "pt") != 0) {
-      rc = ef_error_set(EF_ECONFIG,
-                        "io.out_format: '%s' is not pt, npy or hdf5", fmt);
-      goto fail;
-    }
+    else if (strcmp(fmt, "pt") != 0)
+      return ef_error_set(EF_ECONFIG,
+                          "io.out_format: '%s' is not pt, npy or hdf5", fmt);
   }
-  const char *mm = NULL;
   if (ef_config_get_string(c, "io.on_mismatch", &mm) == EF_OK) {
     if (strcmp(mm, "redo") == 0)
       s->on_mismatch = EF_MISMATCH_REDO;
     else if (strcmp(mm, "skip") == 0)
       s->on_mismatch = EF_MISMATCH_SKIP;
-    else if (strcmp(mm, "refuse") != 0) {
-      rc = ef_error_set(EF_ECONFIG,
-                        "io.on_mismatch: '%s' is not refuse, redo or skip", mm);
-      goto fail;
-    }
+    else if (strcmp(mm, "refuse") != 0)
+      return ef_error_set(
+          EF_ECONFIG, "io.on_mismatch: '%s' is not refuse, redo or skip", mm);
   }
+  return EF_OK;
+}
+
+/* model_config.input_layout (over the kind's default) and dtype. */
+static int read_input_layout(const ef_config *c, ef_settings *s) {
+  const char *layout = NULL, *dtype = NULL;
   if (ef_config_get_string(c, "model_config.input_layout", &layout) == EF_OK) {
     s->input_2d = strcmp(layout, "nchw") == 0;
-    if (!s->input_2d && strcmp(layout, "ncthw") != 0) {
-      rc = ef_error_set(EF_ECONFIG,
-                        "model_config.input_layout: '%s' is not ncthw or nchw",
-                        layout);
-      goto fail;
-    }
+    if (!s->input_2d && strcmp(layout, "ncthw") != 0)
+      return ef_error_set(
+          EF_ECONFIG, "model_config.input_layout: '%s' is not ncthw or nchw",
+          layout);
   }
   if (ef_config_get_string(c, "model_config.dtype", &dtype) == EF_OK)
     s->half = strcmp(dtype, "float16") == 0;
-  read_hwaccel(c, s);
+  return EF_OK;
+}
+
+/* Values no run can use, whichever keys they came from. */
+static int check_settings(const ef_settings *s) {
+  int rc;
   if ((rc = check_positive("inference_config.batch_size", s->batch_size)) ||
       (rc = check_positive("inference_config.frame_window", s->frame_window)) ||
       (rc = check_positive("inference_config.stride", s->stride)) ||
@@ -326,19 +364,33 @@ int settings_load(const ef_config *c, ef_settings *s) {
       (rc = check_positive("model_config.n_mels", s->n_mels)) ||
       (rc = check_positive("model_config.n_fft", s->n_fft)) ||
       (rc = check_positive("model_config.hop_length", s->hop_length)))
+    return rc;
+  if (s->side_size < s->crop_size)
+    return ef_error_set(
+        EF_ECONFIG, "model_config.side_size %d is smaller than crop_size %d",
+        s->side_size, s->crop_size);
+  if (s->include_audio == s->include_video)
+    return ef_error_set(EF_ECONFIG, "exactly one of inference_config."
+                                    "include_audio and include_video must be "
+                                    "true");
+  return EF_OK;
+}
+
+int settings_load(const ef_config *c, ef_settings *s) {
+  /* Every run reads its settings first: the one place to quiet
+   * FFmpeg before it decodes or probes anything. */
+  ffmpeg_log_init();
+  set_defaults(s);
+  int rc;
+  if ((rc = read_io_keys(c, s)) || (rc = read_inference_keys(c, s)) ||
+      (rc = read_model_keys(c, s)) || (rc = read_audio_keys(c, s)) ||
+      (rc = opt_bool(c, "model_config.optimize", &s->optimize)) ||
+      (rc = read_kind(c, s)) || (rc = read_output_choices(c, s)) ||
+      (rc = read_input_layout(c, s)))
     goto fail;
-  if (s->side_size < s->crop_size) {
-    rc = ef_error_set(EF_ECONFIG,
-                      "model_config.side_size %d is smaller than crop_size %d",
-                      s->side_size, s->crop_size);
+  read_hwaccel(c, s);
+  if ((rc = check_settings(s)))
     goto fail;
-  }
-  if (s->include_audio == s->include_video) {
-    rc = ef_error_set(EF_ECONFIG, "exactly one of inference_config."
-                                  "include_audio and include_video must be "
-                                  "true");
-    goto fail;
-  }
   return EF_OK;
 fail:
   settings_free(s);

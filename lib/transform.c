@@ -286,8 +286,6 @@ static const float *x_row(transform *t, const uint8_t *rgb, int linesize,
 
 int transform_frame(transform *t, const uint8_t *rgb, int linesize, int width,
                     int height, float *out) {
-  if (t->spec.left_half)
-    width /= 2;
   if (width <= 0 || height <= 0)
     return ef_error_set(EF_EINVAL, "empty frame %dx%d", width, height);
   int rc = transform_prepare(t, width, height);

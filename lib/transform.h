@@ -15,22 +15,19 @@
 #include <stdint.h>
 
 typedef enum {
-  EF_RESIZE_SHORT_SIDE = 0, /* short side -> side_size, keep aspect */
-} ef_resize_mode;
-
-typedef enum {
   EF_INTERP_BILINEAR = 0, /* torch interpolate bilinear, no antialias */
   EF_INTERP_BICUBIC = 1
 } ef_interp;
 
+/* The short side is scaled to side_size, keeping the aspect ratio, then
+ * the centre crop_size x crop_size square is kept. Stereo videos keep
+ * their left half: video_windows.c passes half the width. */
 typedef struct {
   int side_size;
   int crop_size;
-  ef_resize_mode resize;
   ef_interp interp;
   float mean[3];
   float std[3];
-  int left_half; /* stereo: keep the left half of each frame */
 } transform_spec;
 
 typedef struct transform transform;

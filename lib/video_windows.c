@@ -37,7 +37,6 @@ int video_windows_create(const ef_settings *s, int decode_threads,
   transform_spec spec = {0};
   spec.side_size = s->side_size;
   spec.crop_size = s->crop_size;
-  spec.resize = EF_RESIZE_SHORT_SIDE;
   spec.interp = s->interp;
   memcpy(spec.mean, s->mean, sizeof spec.mean);
   memcpy(spec.std, s->std, sizeof spec.std);

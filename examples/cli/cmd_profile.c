@@ -174,6 +174,15 @@ static int run_once(const ef_config *cfg, int threads, measure *m) {
   return EF_OK;
 }
 
+/* One combination's figures, a line of the CSV that profile prints. */
+static void print_row(FILE *f, const char *prefix, const char *prefetch,
+                      const measure *m) {
+  fprintf(f, "%s%s,%ld,%ld,%.4f,%.6f,%.6f,%.6f,%.6f,%.4f,%.3f\n", prefix,
+          prefetch, m->batch, m->workers, m->total, m->total / m->passes,
+          m->forward / m->passes, m->wait / m->passes, m->transfer / m->passes,
+          m->decode, m->video_s / m->total);
+}
+
 static int write_profile(const char *path, const char *name,
                          const ef_config *cfg, const measure *rows, size_t n,
                          const measure *best, const char *prefetch) {
@@ -191,13 +200,8 @@ static int write_profile(const char *path, const char *name,
           "%s).\n# prefetch_factor,batch_size,num_workers,total,mean,"
           "forward_pass,to_load,transfer_to_device,decode,video_s_per_s\n",
           name, host, device);
-  for (size_t i = 0; i < n; i++) {
-    const measure *m = &rows[i];
-    fprintf(f, "# %s,%ld,%ld,%.4f,%.6f,%.6f,%.6f,%.6f,%.4f,%.3f\n", prefetch,
-            m->batch, m->workers, m->total, m->total / m->passes,
-            m->forward / m->passes, m->wait / m->passes,
-            m->transfer / m->passes, m->decode, m->video_s / m->total);
-  }
+  for (size_t i = 0; i < n; i++)
+    print_row(f, "# ", prefetch, &rows[i]);
   fprintf(f,
           "# The fastest combination is kept: time_per_forward_pass is "
           "forward seconds per\n# pass, overhead the run's seconds (model "
@@ -214,6 +218,103 @@ static int write_profile(const char *path, const char *name,
   return ok ? 0 : -1;
 }
 
+/* The videos: io.uid_list, else a seeded random few (io.video_limit
+ * if the user set one). 0, or set()'s exit code. */
+static int pick_videos(ef_config *cfg, prof_options *po) {
+  char override[4200];
+  size_t n_uids = 0;
+  int64_t limit = -1;
+  ef_config_get_int(cfg, "io.video_limit", &limit);
+  if (ef_config_get_list_size(cfg, "io.uid_list", &n_uids) == EF_OK)
+    return 0;
+  if (limit > 0)
+    po->videos = (long)limit;
+  snprintf(override, sizeof override, "io.video_limit=%ld", po->videos);
+  if (set(cfg, override))
+    return 2;
+  if (po->seed) {
+    snprintf(override, sizeof override, "++io.seed=%s", po->seed);
+    if (set(cfg, override))
+      return 2;
+  }
+  return 0;
+}
+
+/* Outputs go to a fresh temporary folder (tmpdir, removed by the caller
+ * when not empty) and are always recomputed. 0, or 2. */
+static int use_scratch_output(ef_config *cfg, char *tmpdir, size_t size) {
+  char override[4200];
+  const char *base_tmp = getenv("TMPDIR");
+  snprintf(tmpdir, size, "%s/ego4dfeat-profile-XXXXXX",
+           base_tmp && *base_tmp ? base_tmp : "/tmp");
+  if (!mkdtemp(tmpdir)) {
+    cli_error("cannot create a temporary folder %s", tmpdir);
+    tmpdir[0] = '\0';
+    return 2;
+  }
+  snprintf(override, sizeof override, "io.out_path=\"%s\"", tmpdir);
+  if (set(cfg, override) || set(cfg, "io.filter_completed=false"))
+    return 2;
+  return 0;
+}
+
+/* Without --batch-size or --num-workers, the config's value (else 1) is
+ * the only one tried. prefetch gets the config's prefetch_factor, or "". */
+static void default_grid(const ef_config *cfg, prof_options *po, char *prefetch,
+                         size_t size) {
+  int64_t v;
+  if (po->n_batch == 0) {
+    po->batch[0] =
+        ef_config_get_int(cfg, "inference_config.batch_size", &v) == EF_OK
+            ? (long)v
+            : 1;
+    po->n_batch = 1;
+  }
+  if (po->n_workers == 0) {
+    po->workers[0] =
+        ef_config_get_int(cfg, "inference_config.num_workers", &v) == EF_OK
+            ? (long)v
+            : 1;
+    po->n_workers = 1;
+  }
+  if (ef_config_get_int(cfg, "inference_config.prefetch_factor", &v) == EF_OK)
+    snprintf(prefetch, size, "%lld", (long long)v);
+}
+
+/* Runs every batch_size x num_workers combination, printing each row as
+ * it ends; rows has room for all. *best: the most video seconds per
+ * second. 0, 2 (a bad override) or 1 (a run failed). */
+static int measure_grid(ef_config *cfg, const prof_options *po, int threads,
+                        const char *prefetch, measure *rows, size_t *n_rows,
+                        size_t *best) {
+  char override[4200];
+  printf("prefetch_factor,batch_size,num_workers,total,mean,forward_pass,"
+         "to_load,transfer_to_device,decode,video_s_per_s\n");
+  fflush(stdout);
+  for (size_t i = 0; i < po->n_batch; i++)
+    for (size_t j = 0; j < po->n_workers; j++) {
+      measure *m = &rows[*n_rows];
+      m->batch = po->batch[i];
+      m->workers = po->workers[j];
+      snprintf(override, sizeof override, "inference_config.batch_size=%ld",
+               m->batch);
+      if (set(cfg, override))
+        return 2;
+      snprintf(override, sizeof override, "inference_config.num_workers=%ld",
+               m->workers);
+      if (set(cfg, override))
+        return 2;
+      if (run_once(cfg, threads, m) != EF_OK)
+        return 1;
+      print_row(stdout, "", prefetch, m);
+      fflush(stdout);
+      if (m->video_s / m->total > rows[*best].video_s / rows[*best].total)
+        *best = *n_rows;
+      (*n_rows)++;
+    }
+  return 0;
+}
+
 int cmd_profile(int argc, char **argv) {
   prof_options po;
   cli_args a;
@@ -221,7 +322,7 @@ int cmd_profile(int argc, char **argv) {
   ef_config *cfg = NULL;
   measure *rows = NULL;
   char **rest_v = calloc((size_t)argc + 1, sizeof *rest_v);
-  char tmpdir[4096] = "", out_default[512], override[4200], prefetch[32] = "";
+  char tmpdir[4096] = "", out_default[512], prefetch[32] = "";
   int n_rest = 0, exit_code = 2;
   if (!rest_v) {
     cli_error("out of memory");
@@ -237,93 +338,23 @@ int cmd_profile(int argc, char **argv) {
   if ((exit_code = cli_load_config(&a, &cfg)) != 0 ||
       cli_print_config(&a, cfg, &exit_code))
     goto done;
-  exit_code = 2;
   const char *base = strrchr(a.config_name, '/');
   base = base ? base + 1 : a.config_name;
   snprintf(out_default, sizeof out_default, "profile_%s.yaml", base);
   const char *output = po.output ? po.output : out_default;
-
-  /* The videos: io.uid_list, else a seeded random few (io.video_limit
-   * if the user set one). */
-  size_t n_uids = 0;
-  int64_t limit = -1;
-  ef_config_get_int(cfg, "io.video_limit", &limit);
-  if (ef_config_get_list_size(cfg, "io.uid_list", &n_uids) != EF_OK) {
-    if (limit > 0)
-      po.videos = (long)limit;
-    snprintf(override, sizeof override, "io.video_limit=%ld", po.videos);
-    if (set(cfg, override))
-      goto done;
-    if (po.seed) {
-      snprintf(override, sizeof override, "++io.seed=%s", po.seed);
-      if (set(cfg, override))
-        goto done;
-    }
-  }
-  const char *base_tmp = getenv("TMPDIR");
-  snprintf(tmpdir, sizeof tmpdir, "%s/ego4dfeat-profile-XXXXXX",
-           base_tmp && *base_tmp ? base_tmp : "/tmp");
-  if (!mkdtemp(tmpdir)) {
-    cli_error("cannot create a temporary folder %s", tmpdir);
-    tmpdir[0] = '\0';
+  if ((exit_code = pick_videos(cfg, &po)) != 0 ||
+      (exit_code = use_scratch_output(cfg, tmpdir, sizeof tmpdir)) != 0)
     goto done;
-  }
-  snprintf(override, sizeof override, "io.out_path=\"%s\"", tmpdir);
-  if (set(cfg, override) || set(cfg, "io.filter_completed=false"))
-    goto done;
-
-  int64_t v;
-  if (po.n_batch == 0) {
-    po.batch[0] =
-        ef_config_get_int(cfg, "inference_config.batch_size", &v) == EF_OK
-            ? (long)v
-            : 1;
-    po.n_batch = 1;
-  }
-  if (po.n_workers == 0) {
-    po.workers[0] =
-        ef_config_get_int(cfg, "inference_config.num_workers", &v) == EF_OK
-            ? (long)v
-            : 1;
-    po.n_workers = 1;
-  }
-  if (ef_config_get_int(cfg, "inference_config.prefetch_factor", &v) == EF_OK)
-    snprintf(prefetch, sizeof prefetch, "%lld", (long long)v);
-  rows = calloc(po.n_batch * po.n_workers, sizeof *rows);
-  if (!rows) {
+  default_grid(cfg, &po, prefetch, sizeof prefetch);
+  if (!(rows = calloc(po.n_batch * po.n_workers, sizeof *rows))) {
     cli_error("out of memory");
+    exit_code = 2;
     goto done;
   }
-  printf("prefetch_factor,batch_size,num_workers,total,mean,forward_pass,"
-         "to_load,transfer_to_device,decode,video_s_per_s\n");
-  fflush(stdout);
   size_t n_rows = 0, best = 0;
-  for (size_t i = 0; i < po.n_batch; i++)
-    for (size_t j = 0; j < po.n_workers; j++) {
-      measure *m = &rows[n_rows];
-      m->batch = po.batch[i];
-      m->workers = po.workers[j];
-      snprintf(override, sizeof override, "inference_config.batch_size=%ld",
-               m->batch);
-      if (set(cfg, override))
-        goto done;
-      snprintf(override, sizeof override, "inference_config.num_workers=%ld",
-               m->workers);
-      if (set(cfg, override))
-        goto done;
-      if (run_once(cfg, a.threads, m) != EF_OK) {
-        exit_code = 1;
-        goto done;
-      }
-      printf("%s,%ld,%ld,%.4f,%.6f,%.6f,%.6f,%.6f,%.4f,%.3f\n", prefetch,
-             m->batch, m->workers, m->total, m->total / m->passes,
-             m->forward / m->passes, m->wait / m->passes,
-             m->transfer / m->passes, m->decode, m->video_s / m->total);
-      fflush(stdout);
-      if (m->video_s / m->total > rows[best].video_s / rows[best].total)
-        best = n_rows;
-      n_rows++;
-    }
+  if ((exit_code = measure_grid(cfg, &po, a.threads, prefetch, rows, &n_rows,
+                                &best)) != 0)
+    goto done;
   if (write_profile(output, base, cfg, rows, n_rows, &rows[best], prefetch) !=
       0) {
     cli_error("cannot write %s", output);

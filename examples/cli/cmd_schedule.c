@@ -59,217 +59,278 @@ static int confirm(void) {
   return line[0] == 'y' || line[0] == 'Y';
 }
 
-int cmd_schedule(int argc, char **argv) {
+/* What the steps of one `ego4dfeat schedule` share; freed by
+ * sched_cmd_free. Each step returns nonzero to stop the command, with
+ * *exit_code set. */
+typedef struct {
   sched_options so;
   cli_args a;
-  memset(&a, 0, sizeof a);
-  char **rest = calloc((size_t)argc + 1, sizeof *rest);
-  char **ov = calloc((size_t)argc + 8, sizeof *ov);
-  size_t n_prof = 0, *to_run = NULL, n_run = 0, videos_run = 0, videos_done = 0;
-  ef_config *cfg = NULL;
-  ef_plan *plan = NULL;
-  char *exe = NULL, *script = NULL, *job = NULL, *runner = NULL,
-       *log_fmt = NULL;
-  argv_list sb = {0};
-  int n_rest = 0, exit_code = 2;
-  if (!rest || !ov) {
-    cli_error("out of memory");
-    goto done;
-  }
-  if ((exit_code = sched_take_options(argc, argv, &so, rest, &n_rest)) != 0 ||
-      (exit_code = cli_parse(n_rest, rest, &a)) != 0)
-    goto done;
-  if (a.help) {
+  char **rest, **ov; /* argv without schedule's options; all overrides */
+  size_t n_prof;     /* overrides from the profile, owned: ov[0..n_prof) */
+  ef_config *cfg;
+  ef_plan *plan;
+  int local; /* schedule_config.run_locally */
+  size_t *to_run, n_run, videos_run, videos_done;
+  char *exe, *job, *runner, *log_fmt;
+  argv_list sb;
+} sched_cmd;
+
+static void sched_cmd_free(sched_cmd *c) {
+  free(c->log_fmt);
+  free(c->runner);
+  sched_argv_free(&c->sb);
+  free(c->job);
+  free(c->exe);
+  free(c->to_run);
+  ef_plan_free(c->plan);
+  ef_config_free(c->cfg);
+  for (size_t i = 0; i < c->n_prof; i++)
+    free(c->ov[i]);
+  free(c->ov);
+  free(c->rest);
+  cli_args_free(&c->a);
+}
+
+/* Options, then the config with its overrides: the profile's first, then
+ * the user's without +profile. Stops after --help and --print-config. */
+static int load_config(sched_cmd *c, int argc, char **argv, int *exit_code) {
+  int n_rest = 0;
+  if ((*exit_code = sched_take_options(argc, argv, &c->so, c->rest, &n_rest)) !=
+          0 ||
+      (*exit_code = cli_parse(n_rest, c->rest, &c->a)) != 0)
+    return 1;
+  if (c->a.help) {
     sched_print_help();
-    goto done;
+    return 1;
   }
-  /* Overrides: the profile's first, then the user's without +profile. */
-  const char *profile = so.profile;
-  const char **user = a.overrides;
-  size_t n_user = a.n_overrides, n_ov;
+  const char *profile = c->so.profile;
+  const char **user = c->a.overrides;
+  size_t n_user = c->a.n_overrides, n_ov;
   for (size_t i = 0; i < n_user; i++)
     if (sched_profile_override(user[i]))
       profile = sched_profile_override(user[i]);
   if (profile &&
-      (exit_code = sched_profile_overrides(profile, ov, &n_prof)) != 0)
-    goto done;
-  n_ov = n_prof;
+      (*exit_code = sched_profile_overrides(profile, c->ov, &c->n_prof)) != 0)
+    return 1;
+  n_ov = c->n_prof;
   for (size_t i = 0; i < n_user; i++)
     if (!sched_profile_override(user[i]))
-      ov[n_ov++] = (char *)user[i];
-  a.overrides = (const char **)ov;
-  a.n_overrides = n_ov;
-  exit_code = cli_load_config(&a, &cfg);
-  a.overrides = user;
-  a.n_overrides = n_user;
-  if (exit_code != 0)
-    goto done;
-  if (cli_print_config(&a, cfg, &exit_code))
-    goto done;
+      c->ov[n_ov++] = (char *)user[i];
+  c->a.overrides = (const char **)c->ov;
+  c->a.n_overrides = n_ov;
+  *exit_code = cli_load_config(&c->a, &c->cfg);
+  c->a.overrides = user;
+  c->a.n_overrides = n_user;
+  if (*exit_code != 0)
+    return 1;
+  return cli_print_config(&c->a, c->cfg, exit_code);
+}
 
-  exit_code = 2;
-  int local = get_bool(cfg, "schedule_config.run_locally");
-  ef_plan_options po = ef_plan_options_default();
-  po.strict = so.strict;
-  po.parallelism = local ? so.parallel : 0;
-  if (ef_plan_create(cfg, &po, &plan) != EF_OK) {
-    cli_error("%s", ef_last_error());
-    goto done;
-  }
-  sched_print_warnings(plan);
-  size_t nb = ef_plan_bin_count(plan);
+/* The bins to run: all of them, or with io.filter_completed those whose
+ * outputs are not all complete. */
+static int pick_bins(sched_cmd *c) {
+  size_t nb = ef_plan_bin_count(c->plan);
   int filter = 1;
-  if (ef_config_get_bool(cfg, "io.filter_completed", &filter) != EF_OK)
+  if (ef_config_get_bool(c->cfg, "io.filter_completed", &filter) != EF_OK)
     filter = 1;
-  if (!(to_run = calloc(nb ? nb : 1, sizeof *to_run)) || !(exe = self_exe())) {
+  if (!(c->to_run = calloc(nb ? nb : 1, sizeof *c->to_run)) ||
+      !(c->exe = self_exe())) {
     cli_error("out of memory");
-    goto done;
+    return -1;
   }
   for (size_t b = 0; b < nb; b++) {
-    int complete = filter ? ef_plan_bin_complete(plan, b) : 0;
+    int complete = filter ? ef_plan_bin_complete(c->plan, b) : 0;
     if (complete < 0) {
       cli_error("%s", ef_last_error());
-      goto done;
+      return -1;
     }
     if (complete) {
-      videos_done += ef_plan_bin_size(plan, b);
+      c->videos_done += ef_plan_bin_size(c->plan, b);
     } else {
-      to_run[n_run++] = b;
-      videos_run += ef_plan_bin_size(plan, b);
+      c->to_run[c->n_run++] = b;
+      c->videos_run += ef_plan_bin_size(c->plan, b);
     }
   }
-  sched_print_plan(plan, n_run, videos_run, local);
-  if (so.status) {
+  return 0;
+}
+
+/* Plans the run, picks the bins to run and prints the estimate. */
+static int make_plan(sched_cmd *c, int *exit_code) {
+  *exit_code = 2;
+  c->local = get_bool(c->cfg, "schedule_config.run_locally");
+  ef_plan_options po = ef_plan_options_default();
+  po.strict = c->so.strict;
+  po.parallelism = c->local ? c->so.parallel : 0;
+  if (ef_plan_create(c->cfg, &po, &c->plan) != EF_OK) {
+    cli_error("%s", ef_last_error());
+    return 1;
+  }
+  sched_print_warnings(c->plan);
+  if (pick_bins(c) != 0)
+    return 1;
+  sched_print_plan(c->plan, c->n_run, c->videos_run, c->local);
+  return 0;
+}
+
+/* --status, and plans with nothing to run, end here. */
+static int nothing_to_run(sched_cmd *c, int *exit_code) {
+  size_t nb = ef_plan_bin_count(c->plan);
+  if (c->so.status) {
     /* Every bin, as its latest record says. */
     for (size_t b = 0; b < nb; b++)
-      to_run[b] = b;
-    exit_code = sched_summarize(plan, to_run, nb, 0, NULL, NULL);
-    goto done;
+      c->to_run[b] = b;
+    *exit_code = sched_summarize(c->plan, c->to_run, nb, 0, NULL, NULL);
+    return 1;
   }
   if (nb == 0) {
     printf("nothing to run: the config lists no videos\n");
-    exit_code = 0;
-    goto done;
+    *exit_code = 0;
+    return 1;
   }
-  if (n_run == 0) {
+  if (c->n_run == 0) {
     printf("nothing to run: every bin's outputs are complete\n");
-    exit_code = 0;
-    goto done;
+    *exit_code = 0;
+    return 1;
   }
-  if (!local) {
-    const char *name = a.config_name;
-    const char *slash = strrchr(name, '/');
-    char *fake_script = sched_str_printf("%s/job.sh", ef_plan_dir(plan));
-    if (!fake_script ||
-        sched_sbatch_args(plan, slash ? slash + 1 : name, to_run, n_run,
-                          fake_script, &sb) != 0) {
-      free(fake_script);
-      cli_error("out of memory");
-      goto done;
-    }
+  return 0;
+}
+
+/* Builds sbatch's command line (kept in c->sb for the submission) and
+ * prints it, so that --dry-run shows what would be submitted. */
+static int show_sbatch(sched_cmd *c, int *exit_code) {
+  if (c->local)
+    return 0;
+  const char *name = c->a.config_name;
+  const char *slash = strrchr(name, '/');
+  char *fake_script = sched_str_printf("%s/job.sh", ef_plan_dir(c->plan));
+  if (!fake_script ||
+      sched_sbatch_args(c->plan, slash ? slash + 1 : name, c->to_run, c->n_run,
+                        fake_script, &c->sb) != 0) {
     free(fake_script);
-    printf("sbatch");
-    for (size_t i = 1; i < sb.n; i++)
-      printf(" %s", sb.v[i]);
-    printf("\n");
+    cli_error("out of memory");
+    *exit_code = 2;
+    return 1;
   }
-  if (so.dry_run) {
-    exit_code = 0;
-    goto done;
+  free(fake_script);
+  printf("sbatch");
+  for (size_t i = 1; i < c->sb.n; i++)
+    printf(" %s", c->sb.v[i]);
+  printf("\n");
+  return 0;
+}
+
+/* What stops a run before anything starts: --dry-run, outputs every task
+ * would refuse, a job of this plan still in SLURM's queue, and the user's
+ * answer (unless force_yes). */
+static int check_before_running(sched_cmd *c, int *exit_code) {
+  if (c->so.dry_run) {
+    *exit_code = 0;
+    return 1;
   }
   /* What every task would refuse (io.on_mismatch=refuse): outputs of
    * another configuration or model. Refused here, before any submission. */
-  if (ef_outputs_check(cfg) != EF_OK) {
+  if (ef_outputs_check(c->cfg) != EF_OK) {
     cli_error("%s", ef_last_error());
-    exit_code = 1;
-    goto done;
+    *exit_code = 1;
+    return 1;
   }
-  if (!local && (job = sched_active_job(plan))) {
+  if (!c->local && (c->job = sched_active_job(c->plan))) {
     cli_error("job %s of this plan is still queued or running; wait for it "
               "(squeue -j %s) or cancel it (scancel %s), then rerun",
-              job, job, job);
-    exit_code = 1;
-    goto done;
+              c->job, c->job, c->job);
+    *exit_code = 1;
+    return 1;
   }
-  if (!get_bool(cfg, "force_yes")) {
+  if (!get_bool(c->cfg, "force_yes")) {
     int yes = confirm();
     if (yes <= 0) {
       if (yes == 0)
         printf("not started\n");
-      exit_code = yes == 0 ? 0 : 1;
-      goto done;
+      *exit_code = yes == 0 ? 0 : 1;
+      return 1;
     }
   }
-  if (ef_plan_save(plan) != EF_OK) {
+  return 0;
+}
+
+/* Saves the plan for the tasks to read and catches SIGINT/SIGTERM. */
+static int save_plan(sched_cmd *c, int *exit_code) {
+  if (ef_plan_save(c->plan) != EF_OK) {
     cli_error("%s", ef_last_error());
-    goto done;
+    *exit_code = 2;
+    return 1;
   }
   signal(SIGINT, on_interrupt);
   signal(SIGTERM, on_interrupt);
-  if (local) {
-    const char *log =
-        sched_get_str(ef_plan_config(plan), "schedule_config.log_folder");
-    char *logdir = so.parallel > 1
-                       ? sched_replace_job(log ? log : "slurm_log/%j", "local")
-                       : NULL;
-    runner = sched_str_printf("local %ld bin %%zu", (long)getpid());
-    log_fmt = logdir ? sched_str_printf("%s/bin_%%zu.log", logdir) : NULL;
-    free(logdir);
-    if (!runner || (so.parallel > 1 && !log_fmt)) {
-      cli_error("out of memory");
-      goto done;
-    }
-    sched_run_local(plan, exe, to_run, n_run, so.parallel, a.threads, runner);
-    if (sched_interrupted)
-      printf("interrupted: bins not started yet are left for a rerun\n");
-    exit_code =
-        sched_summarize(plan, to_run, n_run, videos_done, runner, log_fmt);
-    goto done;
+  return 0;
+}
+
+/* schedule_config.run_locally: the bins as child processes here, then
+ * the summary. Returns the exit code. */
+static int run_here(sched_cmd *c) {
+  char *logdir = c->so.parallel > 1 ? sched_log_dir(c->plan, "local") : NULL;
+  c->runner = sched_str_printf("local %ld bin %%zu", (long)getpid());
+  c->log_fmt = logdir ? sched_str_printf("%s/bin_%%zu.log", logdir) : NULL;
+  free(logdir);
+  if (!c->runner || (c->so.parallel > 1 && !c->log_fmt)) {
+    cli_error("out of memory");
+    return 2;
   }
-  if (!(script = sched_write_job_script(plan, exe)) ||
-      !(job = sched_submit(plan, &sb))) {
-    exit_code = 1;
-    goto done;
+  sched_run_local(c->plan, c->exe, c->to_run, c->n_run, c->so.parallel,
+                  c->a.threads, c->runner);
+  if (sched_interrupted)
+    printf("interrupted: bins not started yet are left for a rerun\n");
+  return sched_summarize(c->plan, c->to_run, c->n_run, c->videos_done,
+                         c->runner, c->log_fmt);
+}
+
+/* The bins as one SLURM job array: submits, waits (unless --no-wait) and
+ * prints the summary. Returns the exit code. */
+static int run_on_slurm(sched_cmd *c) {
+  char *script = sched_write_job_script(c->plan, c->exe);
+  if (!script || !(c->job = sched_submit(c->plan, &c->sb))) {
+    free(script);
+    return 1;
   }
-  if (so.no_wait) {
+  free(script);
+  if (c->so.no_wait) {
     printf("not waiting: after job %s ends, the same command with --status "
            "prints what it did,\nand without it resumes anything "
            "unfinished\n",
-           job);
-    exit_code = 0;
-    goto done;
+           c->job);
+    return 0;
   }
-  int w = sched_wait_job(job);
+  int w = sched_wait_job(c->job);
   if (w != 0) {
     printf("%s: job %s keeps running; rerun the same command after it "
            "ends for the summary\n",
-           w > 0 ? "interrupted" : "lost track of the job", job);
-    exit_code = 1;
-    goto done;
+           w > 0 ? "interrupted" : "lost track of the job", c->job);
+    return 1;
   }
-  const char *log =
-      sched_get_str(ef_plan_config(plan), "schedule_config.log_folder");
-  char *logdir = sched_replace_job(log ? log : "slurm_log/%j", job);
-  runner = sched_str_printf("slurm %s_%%zu", job);
-  log_fmt = logdir ? sched_str_printf("%s/%s_%%zu.err", logdir, job) : NULL;
+  char *logdir = sched_log_dir(c->plan, c->job);
+  c->runner = sched_str_printf("slurm %s_%%zu", c->job);
+  c->log_fmt =
+      logdir ? sched_str_printf("%s/%s_%%zu.err", logdir, c->job) : NULL;
   free(logdir);
-  exit_code = runner && log_fmt ? sched_summarize(plan, to_run, n_run,
-                                                  videos_done, runner, log_fmt)
-                                : 1;
-done:
-  free(log_fmt);
-  free(runner);
-  sched_argv_free(&sb);
-  free(job);
-  free(script);
-  free(exe);
-  free(to_run);
-  ef_plan_free(plan);
-  ef_config_free(cfg);
-  for (size_t i = 0; i < n_prof; i++)
-    free(ov[i]);
-  free(ov);
-  free(rest);
-  cli_args_free(&a);
+  return c->runner && c->log_fmt
+             ? sched_summarize(c->plan, c->to_run, c->n_run, c->videos_done,
+                               c->runner, c->log_fmt)
+             : 1;
+}
+
+int cmd_schedule(int argc, char **argv) {
+  sched_cmd c;
+  memset(&c, 0, sizeof c);
+  int exit_code = 2;
+  c.rest = calloc((size_t)argc + 1, sizeof *c.rest);
+  c.ov = calloc((size_t)argc + 8, sizeof *c.ov);
+  if (!c.rest || !c.ov)
+    cli_error("out of memory");
+  else if (!load_config(&c, argc, argv, &exit_code) &&
+           !make_plan(&c, &exit_code) && !nothing_to_run(&c, &exit_code) &&
+           !show_sbatch(&c, &exit_code) &&
+           !check_before_running(&c, &exit_code) && !save_plan(&c, &exit_code))
+    exit_code = c.local ? run_here(&c) : run_on_slurm(&c);
+  sched_cmd_free(&c);
   return exit_code;
 }

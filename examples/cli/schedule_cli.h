@@ -23,6 +23,7 @@ char *sched_replace_job(const char *s, const char *with);
 int sched_mkdirs(const char *path);
 int sched_write_file(const char *path, const char *text, mode_t mode);
 const char *sched_get_str(const ef_config *c, const char *key);
+char *sched_log_dir(const ef_plan *p, const char *job);
 
 /* schedule_args.c */
 typedef struct {

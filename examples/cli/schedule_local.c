@@ -22,11 +22,9 @@ extern char **environ;
 int sched_run_local(const ef_plan *p, const char *exe, const size_t *bins,
                     size_t n, int parallel, int threads,
                     const char *runner_fmt) {
-  const char *log =
-      sched_get_str(ef_plan_config(p), "schedule_config.log_folder");
   char *logdir = NULL;
   if (parallel > 1) {
-    logdir = sched_replace_job(log ? log : "slurm_log/%j", "local");
+    logdir = sched_log_dir(p, "local");
     if (!logdir || sched_mkdirs(logdir) != 0) {
       cli_error("cannot create %s (%s)", logdir ? logdir : "the log folder",
                 strerror(errno));

@@ -176,15 +176,15 @@ int sched_sbatch_args(const ef_plan *p, const char *config_name,
                       const size_t *bins, size_t n, const char *script,
                       argv_list *a) {
   const ef_config *c = ef_plan_config(p);
-  const char *log = sched_get_str(c, "schedule_config.log_folder");
   const char *partition = sched_get_str(c, "schedule_config.slurm_partition");
   const char *constraint = sched_get_str(c, "schedule_config.constraint");
   const char *device = sched_get_str(c, "inference_config.device");
-  int64_t par = get_int(c, "schedule_config.slurm_array_parallelism", 256);
+  int64_t par = get_int(c, "schedule_config.slurm_array_parallelism",
+                        EF_SCHEDULE_DEFAULT_ARRAY_PARALLELISM);
   int64_t gpus = get_int(c, "schedule_config.gpus_per_node", 0);
   int64_t cpus = get_int(c, "schedule_config.cpus_per_task", 0);
   size_t slots = par > 0 && (size_t)par < n ? (size_t)par : n;
-  char *logdir = sched_replace_job(log ? log : "slurm_log/%j", "%A");
+  char *logdir = sched_log_dir(p, "%A");
   char *cwd = getcwd(NULL, 0);
   int rc = 0;
   rc |= argv_add(a, strdup("sbatch"));
@@ -196,10 +196,12 @@ int sched_sbatch_args(const ef_plan *p, const char *config_name,
   char *spec = array_spec(bins, n, slots);
   rc |= argv_add(a, spec ? sched_str_printf("--array=%s", spec) : NULL);
   free(spec);
-  rc |= argv_add(a,
-                 sched_str_printf(
-                     "--time=%lld",
-                     (long long)get_int(c, "schedule_config.timeout_min", 60)));
+  /* The plan's bin capacity, timeout_min * 60 s: the library refuses a
+   * config without timeout_min, so there is no default to fall back on. */
+  rc |= argv_add(
+      a, sched_str_printf(
+             "--time=%lld",
+             (long long)(ef_plan_figure_value(p, EF_PLAN_CAPACITY) / 60.0)));
   if (cpus > 0)
     rc |=
         argv_add(a, sched_str_printf("--cpus-per-task=%lld", (long long)cpus));
@@ -270,9 +272,7 @@ char *sched_submit(const ef_plan *p, argv_list *a) {
     free(out);
     return NULL;
   }
-  const char *log =
-      sched_get_str(ef_plan_config(p), "schedule_config.log_folder");
-  char *logdir = sched_replace_job(log ? log : "slurm_log/%j", id);
+  char *logdir = sched_log_dir(p, id);
   char *release[] = {"scontrol", "release", id, NULL};
   char *rout = NULL;
   if (!logdir || sched_mkdirs(logdir) != 0) {

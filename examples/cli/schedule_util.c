@@ -93,3 +93,11 @@ const char *sched_get_str(const ef_config *c, const char *key) {
   const char *s = NULL;
   return ef_config_get_string(c, key, &s) == EF_OK ? s : NULL;
 }
+
+/* The plan's log folder (EF_SCHEDULE_DEFAULT_LOG_FOLDER when unset) with
+ * %j replaced by job; the caller frees. NULL when out of memory. */
+char *sched_log_dir(const ef_plan *p, const char *job) {
+  const char *log =
+      sched_get_str(ef_plan_config(p), "schedule_config.log_folder");
+  return sched_replace_job(log ? log : EF_SCHEDULE_DEFAULT_LOG_FOLDER, job);
+}

@@ -146,6 +146,9 @@ START_TEST(test_kind_table) {
   ck_assert_int_eq(model_kind_mel.needs_model, 0);
   ck_assert_ptr_null(model_kind_find("nope"));
   ck_assert_ptr_null(model_kind_find(NULL));
+  /* The names in error messages come from the same table. */
+  ck_assert_str_eq(model_kind_names(),
+                   "video, slowfast, image, clip, audio, mel_spectrogram");
 }
 END_TEST
 
