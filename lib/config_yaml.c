@@ -11,6 +11,7 @@
 
 #include "config_tree.h"
 #include "error.h"
+#include "membuf.h"
 
 /* Deeper documents are rejected rather than risking the C stack. */
 #define MAX_DEPTH 64
@@ -225,27 +226,11 @@ fail:
 
 /* ---- Dumping ------------------------------------------------------------ */
 
-typedef struct {
-  char *data;
-  size_t len, cap;
-} sbuf;
-
-static int sbuf_write(void *ctx, unsigned char *bytes, size_t size) {
-  sbuf *b = ctx;
-  if (b->len + size + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->len + size + 1)
-      cap *= 2;
-    char *data = realloc(b->data, cap);
-    if (!data)
-      return 0;
-    b->data = data;
-    b->cap = cap;
-  }
-  memcpy(b->data + b->len, bytes, size);
-  b->len += size;
-  b->data[b->len] = '\0';
-  return 1;
+/* libyaml's output handler: 1 to go on, 0 when out of memory. */
+static int membuf_write(void *ctx, unsigned char *bytes, size_t size) {
+  membuf *b = ctx;
+  membuf_put(b, bytes, size);
+  return !b->failed;
 }
 
 static int emit(yaml_emitter_t *em, yaml_event_t *ev) {
@@ -315,11 +300,11 @@ int cfg_yaml_dump(const cfg_node *root, char **out) {
   int rc;
   yaml_emitter_t em;
   yaml_event_t ev;
-  sbuf buf = {0};
+  membuf buf = {0};
   *out = NULL;
   if (!yaml_emitter_initialize(&em))
     return ef_error_set(EF_ENOMEM, "out of memory writing YAML");
-  yaml_emitter_set_output(&em, sbuf_write, &buf);
+  yaml_emitter_set_output(&em, membuf_write, &buf);
   yaml_emitter_set_unicode(&em, 1);
   yaml_emitter_set_width(&em, -1); /* never fold long paths */
   yaml_emitter_set_indent(&em, 2);
@@ -343,9 +328,11 @@ int cfg_yaml_dump(const cfg_node *root, char **out) {
     goto fail;
   }
   yaml_emitter_delete(&em);
-  if (!buf.data && !(buf.data = calloc(1, 1)))
+  if (buf.failed || (!buf.data && !(buf.data = calloc(1, 1)))) {
+    free(buf.data);
     return ef_error_set(EF_ENOMEM, "out of memory writing YAML");
-  *out = buf.data;
+  }
+  *out = (char *)buf.data;
   return EF_OK;
 fail:
   yaml_emitter_delete(&em);

@@ -88,49 +88,52 @@ static const char *yes_no(int v) {
 int fingerprint_run_text(const ef_settings *s, const char *model_hex,
                          char **text) {
   *text = NULL;
-  wbuf b;
-  wbuf_init(&b);
-  wbuf_printf(&b, "model_config.kind: %s\n", s->model_kind);
-  wbuf_printf(&b, "model_config.model_sha256: %s\n",
-              model_hex ? model_hex : "none");
+  membuf b;
+  membuf_init(&b);
+  membuf_printf(&b, "model_config.kind: %s\n", s->model_kind);
+  membuf_printf(&b, "model_config.model_sha256: %s\n",
+                model_hex ? model_hex : "none");
   /* The window grid applies to audio windows too. */
-  wbuf_printf(&b, "inference_config.fps: %lld/%lld\n", (long long)s->fps_num,
-              (long long)s->fps_den);
-  wbuf_printf(&b, "inference_config.frame_window: %lld\n",
-              (long long)s->frame_window);
-  wbuf_printf(&b, "inference_config.stride: %lld\n", (long long)s->stride);
-  wbuf_printf(&b, "inference_config.include_audio: %s\n",
-              yes_no(s->include_audio));
+  membuf_printf(&b, "inference_config.fps: %lld/%lld\n", (long long)s->fps_num,
+                (long long)s->fps_den);
+  membuf_printf(&b, "inference_config.frame_window: %lld\n",
+                (long long)s->frame_window);
+  membuf_printf(&b, "inference_config.stride: %lld\n", (long long)s->stride);
+  membuf_printf(&b, "inference_config.include_audio: %s\n",
+                yes_no(s->include_audio));
   if (s->include_audio) {
-    wbuf_printf(&b, "inference_config.norm_config.normalize_audio: %s\n",
-                yes_no(s->normalize_audio));
-    wbuf_printf(&b, "inference_config.norm_config.resample_audio_rate: %d\n",
-                s->audio_rate);
+    membuf_printf(&b, "inference_config.norm_config.normalize_audio: %s\n",
+                  yes_no(s->normalize_audio));
+    membuf_printf(&b, "inference_config.norm_config.resample_audio_rate: %d\n",
+                  s->audio_rate);
     if (strcmp(s->model_kind, "mel_spectrogram") == 0)
-      wbuf_printf(&b,
-                  "model_config.n_mels: %d\nmodel_config.n_fft: %d\n"
-                  "model_config.hop_length: %d\nmodel_config.win_length: %d\n",
-                  s->n_mels, s->n_fft, s->hop_length, s->win_length);
+      membuf_printf(
+          &b,
+          "model_config.n_mels: %d\nmodel_config.n_fft: %d\n"
+          "model_config.hop_length: %d\nmodel_config.win_length: %d\n",
+          s->n_mels, s->n_fft, s->hop_length, s->win_length);
   } else {
-    wbuf_printf(&b, "model_config.side_size: %d\nmodel_config.crop_size: %d\n",
-                s->side_size, s->crop_size);
+    membuf_printf(&b,
+                  "model_config.side_size: %d\nmodel_config.crop_size: %d\n",
+                  s->side_size, s->crop_size);
     /* %.9g: every float32 prints back to itself. */
-    wbuf_printf(&b, "model_config.mean: [%.9g, %.9g, %.9g]\n", s->mean[0],
-                s->mean[1], s->mean[2]);
-    wbuf_printf(&b, "model_config.std: [%.9g, %.9g, %.9g]\n", s->std[0],
-                s->std[1], s->std[2]);
-    wbuf_printf(&b, "model_config.interpolation: %s\n",
-                s->interp == EF_INTERP_BICUBIC ? "bicubic" : "bilinear");
-    wbuf_printf(&b, "model_config.input_layout: %s\n",
-                s->input_2d ? "nchw" : "ncthw");
+    membuf_printf(&b, "model_config.mean: [%.9g, %.9g, %.9g]\n", s->mean[0],
+                  s->mean[1], s->mean[2]);
+    membuf_printf(&b, "model_config.std: [%.9g, %.9g, %.9g]\n", s->std[0],
+                  s->std[1], s->std[2]);
+    membuf_printf(&b, "model_config.interpolation: %s\n",
+                  s->interp == EF_INTERP_BICUBIC ? "bicubic" : "bilinear");
+    membuf_printf(&b, "model_config.input_layout: %s\n",
+                  s->input_2d ? "nchw" : "ncthw");
     if (strcmp(s->model_kind, "slowfast") == 0)
-      wbuf_printf(&b, "model_config.slowfast_alpha: %d\n", s->slowfast_alpha);
+      membuf_printf(&b, "model_config.slowfast_alpha: %d\n", s->slowfast_alpha);
   }
-  wbuf_printf(&b, "model_config.dtype: %s\n", s->half ? "float16" : "float32");
-  wbuf_printf(&b, "model_config.l2_normalize: %s\n", yes_no(s->l2_normalize));
-  wbuf_byte(&b, '\0');
+  membuf_printf(&b, "model_config.dtype: %s\n",
+                s->half ? "float16" : "float32");
+  membuf_printf(&b, "model_config.l2_normalize: %s\n", yes_no(s->l2_normalize));
+  membuf_byte(&b, '\0');
   if (b.failed) {
-    wbuf_free(&b);
+    membuf_free(&b);
     return ef_error_set(EF_ENOMEM, "out of memory describing the run");
   }
   *text = (char *)b.data;
@@ -183,7 +186,7 @@ static const char *line_value(const char *line, int *len, const char **cut) {
  * or holds with another value. scan_is_now: `scan` is this run's text
  * (every difference is reported); else it is the old text and only keys
  * this run lacks are (the others were reported already). */
-static void diff_lines(wbuf *b, const char *scan, const char *other,
+static void diff_lines(membuf *b, const char *scan, const char *other,
                        int scan_is_now) {
   for (const char *p = scan; p && *p;) {
     const char *nl = strchr(p, '\n');
@@ -200,11 +203,11 @@ static void diff_lines(wbuf *b, const char *scan, const char *other,
         const char *sv = line_value(p, &sl, &sc);
         const char *ov = line_value(o, &ol, &oc);
         if (scan_is_now)
-          wbuf_printf(b, "%s%.*s: %.*s%s -> %.*s%s", b->len ? "; " : "",
-                      (int)klen, p, ol, ov, oc, sl, sv, sc);
+          membuf_printf(b, "%s%.*s: %.*s%s -> %.*s%s", b->len ? "; " : "",
+                        (int)klen, p, ol, ov, oc, sl, sv, sc);
         else
-          wbuf_printf(b, "%s%.*s: %.*s%s -> %.*s%s", b->len ? "; " : "",
-                      (int)klen, p, sl, sv, sc, ol, ov, oc);
+          membuf_printf(b, "%s%.*s: %.*s%s -> %.*s%s", b->len ? "; " : "",
+                        (int)klen, p, sl, sv, sc, ol, ov, oc);
       }
     }
     p = nl ? nl + 1 : NULL;
@@ -212,15 +215,15 @@ static void diff_lines(wbuf *b, const char *scan, const char *other,
 }
 
 char *fingerprint_diff(const char *was, const char *now) {
-  wbuf b;
-  wbuf_init(&b);
+  membuf b;
+  membuf_init(&b);
   diff_lines(&b, now ? now : "", was ? was : "", 1);
   diff_lines(&b, was ? was : "", now ? now : "", 0);
   if (b.len == 0)
-    wbuf_printf(&b, "the descriptions differ in order or format");
-  wbuf_byte(&b, '\0');
+    membuf_printf(&b, "the descriptions differ in order or format");
+  membuf_byte(&b, '\0');
   if (b.failed) {
-    wbuf_free(&b);
+    membuf_free(&b);
     return NULL;
   }
   return (char *)b.data;

@@ -11,20 +11,7 @@
 #include <yaml.h>
 
 #include "error.h"
-
-typedef struct {
-  char *p;
-  size_t n, cap;
-  int oom; /* sticky: checked once at the end */
-} sbuf;
-
-/* Appends to b; on out of memory b->oom is set and later calls do
- * nothing. */
-void sb_add(sbuf *b, const char *s, size_t len);
-void sb_puts(sbuf *b, const char *s);
-void sb_printf(sbuf *b, const char *fmt, ...) EF_PRINTF(2, 3);
-/* s as a JSON string literal (NULL as ""). */
-void sb_json(sbuf *b, const char *s);
+#include "membuf.h"
 
 typedef struct {
   yaml_document_t doc;

@@ -29,49 +29,49 @@ int ef_plan_save(const ef_plan *p) {
   if (!p)
     return ef_error_set(EF_EINVAL, "ef_plan_save: no plan");
   char *yaml = NULL, *path = NULL;
-  sbuf b = {0};
+  membuf b = {0};
   int rc = ef_config_dump(p->cfg, &yaml);
   if (rc != EF_OK)
     return rc;
-  sb_printf(&b, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n", PLAN_FORMAT,
-            FILE_VERSION);
-  sb_printf(&b, "  \"key\": \"%s\",\n", p->key);
-  sb_printf(&b, "  \"timeout_min\": %lld,\n", (long long)p->timeout_min);
-  sb_printf(&b, "  \"overhead\": %.10g,\n", p->overhead);
-  sb_printf(&b, "  \"time_per_forward_pass\": %.10g,\n",
-            p->time_per_forward_pass);
-  sb_printf(&b, "  \"batch_size\": %d,\n", p->batch_size);
-  sb_printf(&b, "  \"videos\": %zu,\n  \"bins\": [", p->n_videos);
+  membuf_printf(&b, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n",
+                PLAN_FORMAT, FILE_VERSION);
+  membuf_printf(&b, "  \"key\": \"%s\",\n", p->key);
+  membuf_printf(&b, "  \"timeout_min\": %lld,\n", (long long)p->timeout_min);
+  membuf_printf(&b, "  \"overhead\": %.10g,\n", p->overhead);
+  membuf_printf(&b, "  \"time_per_forward_pass\": %.10g,\n",
+                p->time_per_forward_pass);
+  membuf_printf(&b, "  \"batch_size\": %d,\n", p->batch_size);
+  membuf_printf(&b, "  \"videos\": %zu,\n  \"bins\": [", p->n_videos);
   for (size_t bi = 0; bi < p->n_bins; bi++) {
     const plan_bin *pb = &p->bins[bi];
-    sb_printf(&b, "%s\n    {\"bin\": %zu, \"seconds\": %.3f, \"videos\": [",
-              bi ? "," : "", bi, (double)pb->ms / 1000.0);
+    membuf_printf(&b, "%s\n    {\"bin\": %zu, \"seconds\": %.3f, \"videos\": [",
+                  bi ? "," : "", bi, (double)pb->ms / 1000.0);
     for (size_t i = 0; i < pb->n; i++) {
       const plan_video *v = &p->videos[pb->first + i];
-      sb_puts(&b, i ? ",\n      {\"uid\": " : "\n      {\"uid\": ");
-      sb_json(&b, v->uid);
-      sb_printf(&b, ", \"frames\": %lld, \"windows\": %lld, \"seconds\": %.3f}",
-                (long long)v->frames, (long long)v->windows,
-                (double)v->ms / 1000.0);
+      membuf_puts(&b, i ? ",\n      {\"uid\": " : "\n      {\"uid\": ");
+      membuf_json(&b, v->uid);
+      membuf_printf(
+          &b, ", \"frames\": %lld, \"windows\": %lld, \"seconds\": %.3f}",
+          (long long)v->frames, (long long)v->windows, (double)v->ms / 1000.0);
     }
-    sb_puts(&b, "]}");
+    membuf_puts(&b, "]}");
   }
-  sb_puts(&b, "\n  ],\n  \"config\": ");
-  sb_json(&b, yaml);
-  sb_puts(&b, "\n}\n");
+  membuf_puts(&b, "\n  ],\n  \"config\": ");
+  membuf_json(&b, yaml);
+  membuf_puts(&b, "\n}\n");
   free(yaml);
-  if (b.oom) {
-    free(b.p);
+  if (b.failed) {
+    free(b.data);
     return sched_nomem();
   }
   if ((rc = write_mkdirs(p->dir)) == EF_OK) {
     if (!(path = plan_file(p->dir)))
       rc = sched_nomem();
     else
-      rc = write_file_atomic(path, b.p, b.n);
+      rc = write_file_atomic(path, b.data, b.len);
   }
   free(path);
-  free(b.p);
+  free(b.data);
   return rc;
 }
 

@@ -61,35 +61,36 @@ static double wall_now(void) {
 }
 
 static int status_write(const ef_schedule_status *st) {
-  sbuf b = {0};
-  sb_printf(&b,
-            "{\n  \"format\": \"%s\",\n  \"version\": %d,\n  \"plan\": "
-            "\"%s\",\n  \"bin\": %zu,\n  \"runner\": ",
-            STATUS_FORMAT, FILE_VERSION, st->key, st->bin);
-  sb_json(&b, st->runner);
-  sb_puts(&b, ",\n  \"host\": ");
-  sb_json(&b, st->host);
-  sb_printf(&b,
-            ",\n  \"pid\": %ld,\n  \"state\": \"%s\",\n  \"started\": %.3f,\n"
-            "  \"updated\": %.3f,\n  \"error\": ",
-            (long)getpid(), state_names[st->state], st->started, wall_now());
-  sb_json(&b, st->error);
-  sb_puts(&b, ",\n  \"videos\": [");
+  membuf b = {0};
+  membuf_printf(&b,
+                "{\n  \"format\": \"%s\",\n  \"version\": %d,\n  \"plan\": "
+                "\"%s\",\n  \"bin\": %zu,\n  \"runner\": ",
+                STATUS_FORMAT, FILE_VERSION, st->key, st->bin);
+  membuf_json(&b, st->runner);
+  membuf_puts(&b, ",\n  \"host\": ");
+  membuf_json(&b, st->host);
+  membuf_printf(
+      &b,
+      ",\n  \"pid\": %ld,\n  \"state\": \"%s\",\n  \"started\": %.3f,\n"
+      "  \"updated\": %.3f,\n  \"error\": ",
+      (long)getpid(), state_names[st->state], st->started, wall_now());
+  membuf_json(&b, st->error);
+  membuf_puts(&b, ",\n  \"videos\": [");
   for (size_t i = 0; i < st->n; i++) {
-    sb_puts(&b, i ? ",\n    {\"uid\": " : "\n    {\"uid\": ");
-    sb_json(&b, st->uids[i]);
-    sb_printf(&b, ", \"outcome\": \"%s\", \"error\": ",
-              outcome_names[st->outcomes[i]]);
-    sb_json(&b, st->errors[i]);
-    sb_puts(&b, "}");
+    membuf_puts(&b, i ? ",\n    {\"uid\": " : "\n    {\"uid\": ");
+    membuf_json(&b, st->uids[i]);
+    membuf_printf(&b, ", \"outcome\": \"%s\", \"error\": ",
+                  outcome_names[st->outcomes[i]]);
+    membuf_json(&b, st->errors[i]);
+    membuf_puts(&b, "}");
   }
-  sb_puts(&b, "\n  ]\n}\n");
-  if (b.oom) {
-    free(b.p);
+  membuf_puts(&b, "\n  ]\n}\n");
+  if (b.failed) {
+    free(b.data);
     return sched_nomem();
   }
-  int rc = write_file_atomic(st->path, b.p, b.n);
-  free(b.p);
+  int rc = write_file_atomic(st->path, b.data, b.len);
+  free(b.data);
   return rc;
 }
 

@@ -1,6 +1,6 @@
 /*
- * write_internal.h - what write.c, write_pt.c and write_npy.c share: a
- * growable byte buffer, the shape check, and the per-format encoders and
+ * write_internal.h - what write.c, write_pt.c and write_npy.c share: the
+ * shape check, and the per-format encoders and
  * completeness checks. Internal to the core library (the unit tests link
  * the core statically and reach these directly).
  */
@@ -11,32 +11,11 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "membuf.h"
 
 /* Feature tensors are small-rank ([N, D], [N, tokens, D], ...); the bound
  * keeps header text and stride arrays on the stack. */
 #define WRITE_MAX_DIMS 16
-
-/* An append-only byte buffer. Appends after an allocation failure are
- * ignored and `failed` stays set, so encoders check once at the end. */
-typedef struct {
-  uint8_t *data;
-  size_t len;
-  size_t cap;
-  int failed;
-} wbuf;
-
-void wbuf_init(wbuf *b);
-void wbuf_free(wbuf *b);
-/* Makes room for `extra` more bytes; 0 on success. */
-int wbuf_reserve(wbuf *b, size_t extra);
-void wbuf_put(wbuf *b, const void *p, size_t n);
-void wbuf_byte(wbuf *b, uint8_t v);
-void wbuf_u16le(wbuf *b, uint16_t v);
-void wbuf_u32le(wbuf *b, uint32_t v);
-/* Appends n float32 values as little-endian bytes. */
-void wbuf_f32le(wbuf *b, const float *v, size_t n);
-/* printf-style text (no terminating NUL is stored). */
-void wbuf_printf(wbuf *b, const char *fmt, ...) EF_PRINTF(2, 3);
 
 /* Checks a feature tensor (1 <= ndim <= WRITE_MAX_DIMS, at least one row,
  * no negative size, byte count fits in size_t, data present unless empty)
@@ -47,7 +26,7 @@ int write_check_tensor(const char *what, const float *data,
 
 /* The pickle (protocol 2) that torch.load turns into a contiguous float32
  * tensor of this shape backed by storage "0". */
-int write_pt_pickle(wbuf *b, const int64_t *shape, int ndim, int64_t numel);
+int write_pt_pickle(membuf *b, const int64_t *shape, int ndim, int64_t numel);
 /* A whole torch.save-compatible zip archive in memory (caller frees). */
 int write_pt_encode(const char *what, const float *data, const int64_t *shape,
                     int ndim, void **out, size_t *len);
@@ -57,7 +36,7 @@ int write_npy_encode(const char *what, const float *data, const int64_t *shape,
 
 /* Appends a .npy v1.0 header (magic to '\n', data 64-byte aligned) for
  * an array of dtype descr (e.g. "<f8"); -1 when out of memory. */
-int write_npy_header(wbuf *b, const char *descr, const int64_t *shape,
+int write_npy_header(membuf *b, const char *descr, const int64_t *shape,
                      int ndim);
 /* 1 if path is a complete .npy of dtype descr (elsize bytes per element),
  * else 0. With ndim non-NULL, the shape goes to shape[0..*ndim) (*ndim -1

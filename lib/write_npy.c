@@ -26,35 +26,35 @@
 /* Room for the header of a rank <= WRITE_MAX_DIMS array. */
 #define PT_HEADER_SLACK 1024u
 
-static void npy_header_text(wbuf *h, const char *descr, const int64_t *shape,
+static void npy_header_text(membuf *h, const char *descr, const int64_t *shape,
                             int ndim) {
-  wbuf_printf(h, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
+  membuf_printf(h, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
   for (int i = 0; i < ndim; i++)
-    wbuf_printf(h, i ? ", %lld" : "%lld", (long long)shape[i]);
+    membuf_printf(h, i ? ", %lld" : "%lld", (long long)shape[i]);
   /* Python needs the trailing comma for a 1-tuple: "(7,)". */
-  wbuf_printf(h, ndim == 1 ? ",), }" : "), }");
+  membuf_printf(h, ndim == 1 ? ",), }" : "), }");
 }
 
-int write_npy_header(wbuf *b, const char *descr, const int64_t *shape,
+int write_npy_header(membuf *b, const char *descr, const int64_t *shape,
                      int ndim) {
-  wbuf h;
-  wbuf_init(&h);
+  membuf h;
+  membuf_init(&h);
   npy_header_text(&h, descr, shape, ndim);
   /* magic(6) + version(2) + length(2) + text + padding + '\n' */
   size_t prefix = NPY_MAGIC_LEN + 2 + 2;
   size_t total = prefix + h.len + 1;
   size_t pad = (NPY_ALIGN - total % NPY_ALIGN) % NPY_ALIGN;
   size_t header_len = h.len + pad + 1;
-  wbuf_put(b, NPY_MAGIC, NPY_MAGIC_LEN);
-  wbuf_byte(b, 1);
-  wbuf_byte(b, 0);
-  wbuf_u16le(b, (uint16_t)header_len);
-  wbuf_put(b, h.data, h.len);
+  membuf_put(b, NPY_MAGIC, NPY_MAGIC_LEN);
+  membuf_byte(b, 1);
+  membuf_byte(b, 0);
+  membuf_u16le(b, (uint16_t)header_len);
+  membuf_put(b, h.data, h.len);
   for (size_t i = 0; i < pad; i++)
-    wbuf_byte(b, ' ');
-  wbuf_byte(b, '\n');
+    membuf_byte(b, ' ');
+  membuf_byte(b, '\n');
   int failed = h.failed;
-  wbuf_free(&h);
+  membuf_free(&h);
   return failed || b->failed ? -1 : 0;
 }
 
@@ -67,18 +67,18 @@ int write_npy_encode(const char *what, const float *data, const int64_t *shape,
   if (rc != EF_OK)
     return rc;
   size_t data_bytes = (size_t)numel * 4;
-  wbuf b;
-  wbuf_init(&b);
+  membuf b;
+  membuf_init(&b);
   if (data_bytes > SIZE_MAX - PT_HEADER_SLACK ||
-      wbuf_reserve(&b, PT_HEADER_SLACK + data_bytes) != 0 ||
+      membuf_reserve(&b, PT_HEADER_SLACK + data_bytes) != 0 ||
       write_npy_header(&b, "<f4", shape, ndim) != 0) {
-    wbuf_free(&b);
+    membuf_free(&b);
     return ef_error_set(EF_ENOMEM, "%s: out of memory encoding %zu bytes", what,
                         data_bytes);
   }
-  wbuf_f32le(&b, data, (size_t)numel);
+  membuf_f32le(&b, data, (size_t)numel);
   if (b.failed) {
-    wbuf_free(&b);
+    membuf_free(&b);
     return ef_error_set(EF_ENOMEM, "%s: out of memory", what);
   }
   *out = b.data;

@@ -68,31 +68,31 @@ enum {
   OP_STOP = '.',
 };
 
-static void pk_global(wbuf *b, const char *module, const char *name) {
-  wbuf_byte(b, OP_GLOBAL);
-  wbuf_printf(b, "%s\n%s\n", module, name);
+static void pk_global(membuf *b, const char *module, const char *name) {
+  membuf_byte(b, OP_GLOBAL);
+  membuf_printf(b, "%s\n%s\n", module, name);
 }
 
-static void pk_str(wbuf *b, const char *s) {
+static void pk_str(membuf *b, const char *s) {
   size_t n = strlen(s);
-  wbuf_byte(b, OP_BINUNICODE);
-  wbuf_u32le(b, (uint32_t)n);
-  wbuf_put(b, s, n);
+  membuf_byte(b, OP_BINUNICODE);
+  membuf_u32le(b, (uint32_t)n);
+  membuf_put(b, s, n);
 }
 
 /* The smallest encoding Python's own pickler would choose: sizes past
  * 2^31 - 1 (a big tensor's numel) need LONG1, whose payload is the value in
  * little-endian two's complement with no redundant sign bytes. */
-static void pk_int(wbuf *b, int64_t v) {
+static void pk_int(membuf *b, int64_t v) {
   if (v >= 0 && v <= 0xff) {
-    wbuf_byte(b, OP_BININT1);
-    wbuf_byte(b, (uint8_t)v);
+    membuf_byte(b, OP_BININT1);
+    membuf_byte(b, (uint8_t)v);
   } else if (v >= 0 && v <= 0xffff) {
-    wbuf_byte(b, OP_BININT2);
-    wbuf_u16le(b, (uint16_t)v);
+    membuf_byte(b, OP_BININT2);
+    membuf_u16le(b, (uint16_t)v);
   } else if (v >= INT32_MIN && v <= INT32_MAX) {
-    wbuf_byte(b, OP_BININT);
-    wbuf_u32le(b, (uint32_t)(int32_t)v);
+    membuf_byte(b, OP_BININT);
+    membuf_u32le(b, (uint32_t)(int32_t)v);
   } else {
     uint8_t bytes[8];
     uint64_t u = (uint64_t)v;
@@ -102,20 +102,20 @@ static void pk_int(wbuf *b, int64_t v) {
     while (n > 1 && ((bytes[n - 1] == 0x00 && !(bytes[n - 2] & 0x80)) ||
                      (bytes[n - 1] == 0xff && (bytes[n - 2] & 0x80))))
       n--;
-    wbuf_byte(b, OP_LONG1);
-    wbuf_byte(b, (uint8_t)n);
-    wbuf_put(b, bytes, (size_t)n);
+    membuf_byte(b, OP_LONG1);
+    membuf_byte(b, (uint8_t)n);
+    membuf_put(b, bytes, (size_t)n);
   }
 }
 
-static void pk_int_tuple(wbuf *b, const int64_t *v, int n) {
-  wbuf_byte(b, OP_MARK);
+static void pk_int_tuple(membuf *b, const int64_t *v, int n) {
+  membuf_byte(b, OP_MARK);
   for (int i = 0; i < n; i++)
     pk_int(b, v[i]);
-  wbuf_byte(b, OP_TUPLE);
+  membuf_byte(b, OP_TUPLE);
 }
 
-int write_pt_pickle(wbuf *b, const int64_t *shape, int ndim, int64_t numel) {
+int write_pt_pickle(membuf *b, const int64_t *shape, int ndim, int64_t numel) {
   if (ndim < 1 || ndim > WRITE_MAX_DIMS)
     return ef_error_set(EF_EINVAL, "pickle: bad rank %d", ndim);
   int64_t stride[WRITE_MAX_DIMS];
@@ -131,28 +131,28 @@ int write_pt_pickle(wbuf *b, const int64_t *shape, int ndim, int64_t numel) {
    * requires_grad, backward_hooks), where storage is a persistent id
    * ('storage', torch.FloatStorage, key, location, numel) that torch.load
    * resolves to the entry data/<key>. */
-  wbuf_byte(b, OP_PROTO);
-  wbuf_byte(b, 2);
+  membuf_byte(b, OP_PROTO);
+  membuf_byte(b, 2);
   pk_global(b, "torch._utils", "_rebuild_tensor_v2");
-  wbuf_byte(b, OP_MARK);
-  wbuf_byte(b, OP_MARK);
+  membuf_byte(b, OP_MARK);
+  membuf_byte(b, OP_MARK);
   pk_str(b, "storage");
   pk_global(b, "torch", "FloatStorage");
   pk_str(b, "0");
   pk_str(b, "cpu");
   pk_int(b, numel);
-  wbuf_byte(b, OP_TUPLE);
-  wbuf_byte(b, OP_BINPERSID);
+  membuf_byte(b, OP_TUPLE);
+  membuf_byte(b, OP_BINPERSID);
   pk_int(b, 0);
   pk_int_tuple(b, shape, ndim);
   pk_int_tuple(b, stride, ndim);
-  wbuf_byte(b, OP_NEWFALSE);
+  membuf_byte(b, OP_NEWFALSE);
   pk_global(b, "collections", "OrderedDict");
-  wbuf_byte(b, OP_EMPTY_TUPLE);
-  wbuf_byte(b, OP_REDUCE);
-  wbuf_byte(b, OP_TUPLE);
-  wbuf_byte(b, OP_REDUCE);
-  wbuf_byte(b, OP_STOP);
+  membuf_byte(b, OP_EMPTY_TUPLE);
+  membuf_byte(b, OP_REDUCE);
+  membuf_byte(b, OP_TUPLE);
+  membuf_byte(b, OP_REDUCE);
+  membuf_byte(b, OP_STOP);
   return b->failed ? ef_error_set(EF_ENOMEM, "pickle: out of memory") : EF_OK;
 }
 
@@ -180,7 +180,7 @@ static uint32_t zip_crc(const uint8_t *p, size_t n) {
   return crc ^ UINT32_MAX;
 }
 
-static void zip_put_u32_at(wbuf *b, size_t at, uint32_t v) {
+static void zip_put_u32_at(membuf *b, size_t at, uint32_t v) {
   b->data[at] = (uint8_t)v;
   b->data[at + 1] = (uint8_t)(v >> 8);
   b->data[at + 2] = (uint8_t)(v >> 16);
@@ -189,31 +189,31 @@ static void zip_put_u32_at(wbuf *b, size_t at, uint32_t v) {
 
 /* Writes a local header whose padding puts the data on a PT_ALIGN
  * boundary; the caller appends the data and calls zip_end_entry. */
-static void zip_begin_entry(wbuf *b, zip_entry *e, const char *name) {
+static void zip_begin_entry(membuf *b, zip_entry *e, const char *name) {
   size_t name_len = strlen(name);
   e->name = name;
   e->offset = (uint32_t)b->len;
   size_t start = b->len + ZIP_LOCAL_SIZE + name_len + 4;
   size_t pad = (PT_ALIGN - start % PT_ALIGN) % PT_ALIGN;
-  wbuf_u32le(b, ZIP_LOCAL_SIG);
-  wbuf_u16le(b, 20); /* version needed: 2.0 */
-  wbuf_u16le(b, 0);  /* flags: sizes and CRC are in this header */
-  wbuf_u16le(b, 0);  /* method: stored */
-  wbuf_u16le(b, ZIP_DOS_TIME);
-  wbuf_u16le(b, ZIP_DOS_DATE);
-  wbuf_u32le(b, 0); /* CRC, patched by zip_end_entry */
-  wbuf_u32le(b, 0); /* compressed size, patched */
-  wbuf_u32le(b, 0); /* uncompressed size, patched */
-  wbuf_u16le(b, (uint16_t)name_len);
-  wbuf_u16le(b, (uint16_t)(4 + pad));
-  wbuf_put(b, name, name_len);
-  wbuf_u16le(b, ZIP_PAD_EXTRA_ID);
-  wbuf_u16le(b, (uint16_t)pad);
+  membuf_u32le(b, ZIP_LOCAL_SIG);
+  membuf_u16le(b, 20); /* version needed: 2.0 */
+  membuf_u16le(b, 0);  /* flags: sizes and CRC are in this header */
+  membuf_u16le(b, 0);  /* method: stored */
+  membuf_u16le(b, ZIP_DOS_TIME);
+  membuf_u16le(b, ZIP_DOS_DATE);
+  membuf_u32le(b, 0); /* CRC, patched by zip_end_entry */
+  membuf_u32le(b, 0); /* compressed size, patched */
+  membuf_u32le(b, 0); /* uncompressed size, patched */
+  membuf_u16le(b, (uint16_t)name_len);
+  membuf_u16le(b, (uint16_t)(4 + pad));
+  membuf_put(b, name, name_len);
+  membuf_u16le(b, ZIP_PAD_EXTRA_ID);
+  membuf_u16le(b, (uint16_t)pad);
   for (size_t i = 0; i < pad; i++)
-    wbuf_byte(b, 'Z');
+    membuf_byte(b, 'Z');
 }
 
-static void zip_end_entry(wbuf *b, zip_entry *e, size_t data_start) {
+static void zip_end_entry(membuf *b, zip_entry *e, size_t data_start) {
   if (b->failed)
     return;
   size_t n = b->len - data_start;
@@ -224,38 +224,38 @@ static void zip_end_entry(wbuf *b, zip_entry *e, size_t data_start) {
   zip_put_u32_at(b, e->offset + 22, e->size);
 }
 
-static void zip_finish(wbuf *b, const zip_entry *e, int n) {
+static void zip_finish(membuf *b, const zip_entry *e, int n) {
   size_t cd_start = b->len;
   for (int i = 0; i < n; i++) {
     size_t name_len = strlen(e[i].name);
-    wbuf_u32le(b, ZIP_CENTRAL_SIG);
-    wbuf_u16le(b, 20); /* made by: MS-DOS attributes, zip 2.0 */
-    wbuf_u16le(b, 20); /* version needed */
-    wbuf_u16le(b, 0);  /* flags */
-    wbuf_u16le(b, 0);  /* stored */
-    wbuf_u16le(b, ZIP_DOS_TIME);
-    wbuf_u16le(b, ZIP_DOS_DATE);
-    wbuf_u32le(b, e[i].crc);
-    wbuf_u32le(b, e[i].size);
-    wbuf_u32le(b, e[i].size);
-    wbuf_u16le(b, (uint16_t)name_len);
-    wbuf_u16le(b, 0); /* extra */
-    wbuf_u16le(b, 0); /* comment */
-    wbuf_u16le(b, 0); /* disk */
-    wbuf_u16le(b, 0); /* internal attributes */
-    wbuf_u32le(b, 0); /* external attributes */
-    wbuf_u32le(b, e[i].offset);
-    wbuf_put(b, e[i].name, name_len);
+    membuf_u32le(b, ZIP_CENTRAL_SIG);
+    membuf_u16le(b, 20); /* made by: MS-DOS attributes, zip 2.0 */
+    membuf_u16le(b, 20); /* version needed */
+    membuf_u16le(b, 0);  /* flags */
+    membuf_u16le(b, 0);  /* stored */
+    membuf_u16le(b, ZIP_DOS_TIME);
+    membuf_u16le(b, ZIP_DOS_DATE);
+    membuf_u32le(b, e[i].crc);
+    membuf_u32le(b, e[i].size);
+    membuf_u32le(b, e[i].size);
+    membuf_u16le(b, (uint16_t)name_len);
+    membuf_u16le(b, 0); /* extra */
+    membuf_u16le(b, 0); /* comment */
+    membuf_u16le(b, 0); /* disk */
+    membuf_u16le(b, 0); /* internal attributes */
+    membuf_u32le(b, 0); /* external attributes */
+    membuf_u32le(b, e[i].offset);
+    membuf_put(b, e[i].name, name_len);
   }
   size_t cd_size = b->len - cd_start;
-  wbuf_u32le(b, ZIP_EOCD_SIG);
-  wbuf_u16le(b, 0); /* this disk */
-  wbuf_u16le(b, 0); /* disk with the central directory */
-  wbuf_u16le(b, (uint16_t)n);
-  wbuf_u16le(b, (uint16_t)n);
-  wbuf_u32le(b, (uint32_t)cd_size);
-  wbuf_u32le(b, (uint32_t)cd_start);
-  wbuf_u16le(b, 0); /* comment */
+  membuf_u32le(b, ZIP_EOCD_SIG);
+  membuf_u16le(b, 0); /* this disk */
+  membuf_u16le(b, 0); /* disk with the central directory */
+  membuf_u16le(b, (uint16_t)n);
+  membuf_u16le(b, (uint16_t)n);
+  membuf_u32le(b, (uint32_t)cd_size);
+  membuf_u32le(b, (uint32_t)cd_start);
+  membuf_u16le(b, 0); /* comment */
 }
 
 int write_pt_encode(const char *what, const float *data, const int64_t *shape,
@@ -274,11 +274,11 @@ int write_pt_encode(const char *what, const float *data, const int64_t *shape,
                         "format",
                         what, (unsigned long long)data_bytes);
 
-  wbuf b;
-  wbuf_init(&b);
+  membuf b;
+  membuf_init(&b);
   /* One allocation up front: the data dominates and doubling a multi-GB
    * buffer would briefly need twice the memory. */
-  if (wbuf_reserve(&b, (size_t)data_bytes + PT_OVERHEAD_MAX) != 0)
+  if (membuf_reserve(&b, (size_t)data_bytes + PT_OVERHEAD_MAX) != 0)
     goto oom;
 
   zip_entry e[4];
@@ -293,17 +293,17 @@ int write_pt_encode(const char *what, const float *data, const int64_t *shape,
    * older readers ignore the entry. */
   zip_begin_entry(&b, &e[1], "archive/byteorder");
   start = b.len;
-  wbuf_put(&b, "little", 6);
+  membuf_put(&b, "little", 6);
   zip_end_entry(&b, &e[1], start);
 
   zip_begin_entry(&b, &e[2], "archive/data/0");
   start = b.len;
-  wbuf_f32le(&b, data, (size_t)numel);
+  membuf_f32le(&b, data, (size_t)numel);
   zip_end_entry(&b, &e[2], start);
 
   zip_begin_entry(&b, &e[3], "archive/version");
   start = b.len;
-  wbuf_put(&b, "3\n", 2);
+  membuf_put(&b, "3\n", 2);
   zip_end_entry(&b, &e[3], start);
 
   zip_finish(&b, e, 4);
@@ -317,7 +317,7 @@ oom:
   rc = ef_error_set(EF_ENOMEM, "%s: out of memory encoding %llu bytes", what,
                     (unsigned long long)data_bytes);
 fail:
-  wbuf_free(&b);
+  membuf_free(&b);
   return rc;
 }
 

@@ -29,13 +29,13 @@ char *write_times_path(const char *dir, const char *uid) {
   return p;
 }
 
-static void put_f64le(wbuf *b, double v) {
+static void put_f64le(membuf *b, double v) {
   uint64_t u;
   memcpy(&u, &v, 8);
   uint8_t s[8];
   for (int i = 0; i < 8; i++)
     s[i] = (uint8_t)(u >> (8 * i));
-  wbuf_put(b, s, 8);
+  membuf_put(b, s, 8);
 }
 
 int write_times(const char *path, const double *starts, const double *ends,
@@ -45,11 +45,11 @@ int write_times(const char *path, const double *starts, const double *ends,
   if ((uint64_t)n > SIZE_MAX / 16 - 1024)
     return ef_error_set(EF_EINVAL, "%s: too many windows", path);
   int64_t shape[2] = {n, 2};
-  wbuf b;
-  wbuf_init(&b);
-  wbuf_reserve(&b, 1024 + (size_t)n * 16);
+  membuf b;
+  membuf_init(&b);
+  membuf_reserve(&b, 1024 + (size_t)n * 16);
   if (write_npy_header(&b, "<f8", shape, 2) != 0) {
-    wbuf_free(&b);
+    membuf_free(&b);
     return ef_error_set(EF_ENOMEM, "%s: out of memory", path);
   }
   for (int64_t i = 0; i < n; i++) {
@@ -57,11 +57,11 @@ int write_times(const char *path, const double *starts, const double *ends,
     put_f64le(&b, ends[i]);
   }
   if (b.failed) {
-    wbuf_free(&b);
+    membuf_free(&b);
     return ef_error_set(EF_ENOMEM, "%s: out of memory", path);
   }
   int rc = write_file_atomic(path, b.data, b.len);
-  wbuf_free(&b);
+  membuf_free(&b);
   return rc;
 }
 

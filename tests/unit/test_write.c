@@ -213,8 +213,8 @@ static void check_pickle(const int64_t *shape, int ndim) {
   int64_t numel = 1;
   for (int i = 0; i < ndim; i++)
     numel *= shape[i];
-  wbuf b;
-  wbuf_init(&b);
+  membuf b;
+  membuf_init(&b);
   ck_assert_int_eq(write_pt_pickle(&b, shape, ndim, numel), EF_OK);
   char *pkl = tu_path(tmp, "data.pkl"), *script = tu_path(tmp, "pk.py");
   FILE *f = fopen(pkl, "wb");
@@ -229,7 +229,7 @@ static void check_pickle(const int64_t *shape, int ndim) {
                 "pickle of shape %s rejected", shp);
   free(script);
   free(pkl);
-  wbuf_free(&b);
+  membuf_free(&b);
 }
 
 START_TEST(test_pickle_big_shapes) {
