@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "out_sweep.h"
 #include "tempname.h"
 
 char *claim_path_for(const char *out_file) {
@@ -85,7 +84,7 @@ static char *read_holder(int fd, int *transient) {
   buf[n] = '\0';
   tempname_host(mine, sizeof mine);
   if (sscanf(buf, "%64s %ld", host, &pid) == 2 && strcmp(host, mine) == 0 &&
-      !out_sweep_pid_alive(pid))
+      !tempname_pid_alive(pid))
     *transient = 1;
   for (ssize_t i = 0; i < n; i++)
     if (buf[i] == ' ')

@@ -15,7 +15,7 @@
 #include "config_schema.h"
 #include "config_tree.h"
 #include "error.h"
-#include "file_read.h"
+#include "fs.h"
 
 /* A defaults list that includes itself would otherwise recurse forever. */
 #define MAX_DEFAULTS_DEPTH 8
@@ -40,7 +40,7 @@ static char *config_path(const char *dir, const char *name) {
 }
 
 static int read_file(const char *path, char **text, size_t *len) {
-  int rc = file_read_all(path, SIZE_MAX, text, len);
+  int rc = fs_read_all(path, SIZE_MAX, text, len);
   if (rc == -ENOENT)
     return ef_error_set(EF_ENOTFOUND, "config file '%s' not found", path);
   if (rc == -ENOMEM)

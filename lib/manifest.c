@@ -18,7 +18,7 @@
 #include <strings.h>
 
 #include "error.h"
-#include "file_read.h"
+#include "fs.h"
 #include "strvec.h"
 
 /* Worded alike in discover.c, manifest.c and stereo_list.c: to a caller,
@@ -279,7 +279,7 @@ int manifest_load(const char *dir, manifest *m) {
     return nomem();
   if (!path_is_file(path))
     goto done;
-  if ((rc = file_read_all(path, SIZE_MAX, &text, &len)) != 0) {
+  if ((rc = fs_read_all(path, SIZE_MAX, &text, &len)) != 0) {
     rc = rc == -ENOMEM ? nomem()
                        : ef_error_set(EF_EIO, "%s: cannot read (%s)", path,
                                       strerror(-rc));

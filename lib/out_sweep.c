@@ -25,12 +25,6 @@
 #include "strvec.h"
 #include "tempname.h"
 
-int out_sweep_pid_alive(long pid) {
-  if (pid <= 0)
-    return 0;
-  return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
-}
-
 static int is_regular(const char *path) {
   struct stat st;
   return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
@@ -56,7 +50,7 @@ static void sweep_one(const char *dir, const char *name, const char *host,
   }
   if (temp) {
     if (strcmp(their_host, host) == 0 && pid != (long)getpid() &&
-        !out_sweep_pid_alive(pid) && unlink(full) == 0)
+        !tempname_pid_alive(pid) && unlink(full) == 0)
       c->temps++;
   } else if (claim_remove_if_free(full)) {
     c->claims++;

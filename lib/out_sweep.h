@@ -19,7 +19,5 @@ typedef struct {
  * only if no one holds it. Never fails the run: a folder that cannot be
  * listed is EF_EIO naming it, which the caller may ignore. */
 int out_sweep(const char *dir, out_sweep_counts *counts);
-/* 1 if pid is a live process on this host (or may be: EPERM). */
-int out_sweep_pid_alive(long pid);
 
 #endif

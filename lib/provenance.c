@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "file_read.h"
+#include "fs.h"
 #include "write.h"
 #include "write_times.h"
 
@@ -48,7 +48,7 @@ int provenance_run_text(const ef_settings *s, char **text) {
 
 static int read_small_file(const char *path, char **out) {
   size_t n = 0;
-  int rc = file_read_all(path, FP_MAX_BYTES, out, &n);
+  int rc = fs_read_all(path, FP_MAX_BYTES, out, &n);
   if (rc == -ENOENT)
     return EF_ENOTFOUND;
   if (rc == -ENOMEM)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "ego4dfeat/ego4dfeat.h"
+#include "error.h"
 #include "out_hdf5.h"
 #include "settings.h"
 
@@ -61,7 +62,9 @@ struct ef_plan {
 };
 
 /* EF_ENOMEM with the scheduling message; returns the code. */
-int sched_nomem(void);
+static inline int sched_nomem(void) {
+  return ef_error_set(EF_ENOMEM, "scheduling: out of memory");
+}
 
 /* a, sep and b joined in a new string; NULL when out of memory. */
 char *sched_join(const char *a, const char *sep, const char *b);

@@ -22,10 +22,6 @@
 #include "settings.h"
 #include "window.h"
 
-int sched_nomem(void) {
-  return ef_error_set(EF_ENOMEM, "scheduling: out of memory");
-}
-
 /* ---- Paths -------------------------------------------------------------- */
 
 char *sched_join(const char *a, const char *sep, const char *b) {

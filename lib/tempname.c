@@ -6,6 +6,8 @@
  */
 #include "tempname.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -96,4 +98,10 @@ int tempname_parse(const char *name, char *host, size_t n, long *pid) {
     p = p * 10 + (*c - '0');
   *pid = p;
   return p > 0;
+}
+
+int tempname_pid_alive(long pid) {
+  if (pid <= 0)
+    return 0;
+  return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
 }

@@ -33,5 +33,8 @@ int tempname_make(char *buf, size_t n, const char *dir, const char *name,
  * host token copied to host (TEMPNAME_HOST_MAX + 1 bytes) and its pid to
  * *pid; 0 otherwise (files of other tools, older runs, final outputs). */
 int tempname_parse(const char *name, char *host, size_t n, long *pid);
+/* 1 if pid is a live process on this host (or may be: EPERM): a temp
+ * file or claim of a live pid is never judged stale. */
+int tempname_pid_alive(long pid);
 
 #endif

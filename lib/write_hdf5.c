@@ -15,7 +15,7 @@
 #include <hdf5.h>
 
 #include "error.h"
-#include "file_read.h"
+#include "fs.h"
 #include "fingerprint.h"
 #include "provenance.h"
 #include "write.h"
@@ -211,7 +211,7 @@ static int put_dataset(hid_t g, const char *name, hid_t type, int ndim,
 /* Reads a whole small text file (a config), or NULL. */
 static char *slurp(const char *path) {
   char *text = NULL;
-  return file_read_all(path, (size_t)1 << 24, &text, NULL) == 0 ? text : NULL;
+  return fs_read_all(path, (size_t)1 << 24, &text, NULL) == 0 ? text : NULL;
 }
 
 /* The config file of the run that wrote a part: config.yaml when its

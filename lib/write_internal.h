@@ -1,7 +1,6 @@
 /*
  * write_internal.h - what write.c, write_pt.c and write_npy.c share: the
- * shape check, and the per-format encoders and
- * completeness checks. Internal to the core library (the unit tests link
+ * per-format encoders and completeness checks. Internal to the core library (the unit tests link
  * the core statically and reach these directly).
  */
 #ifndef EF_WRITE_INTERNAL_H
@@ -12,17 +11,7 @@
 
 #include "error.h"
 #include "membuf.h"
-
-/* Feature tensors are small-rank ([N, D], [N, tokens, D], ...); the bound
- * keeps header text and stride arrays on the stack. */
-#define WRITE_MAX_DIMS 16
-
-/* Checks a feature tensor (1 <= ndim <= WRITE_MAX_DIMS, at least one row,
- * no negative size, byte count fits in size_t, data present unless empty)
- * and returns the element count in *numel. EF_EINVAL naming `what`
- * (usually the path). */
-int write_check_tensor(const char *what, const float *data,
-                       const int64_t *shape, int ndim, int64_t *numel);
+#include "write_tensor.h"
 
 /* The pickle (protocol 2) that torch.load turns into a contiguous float32
  * tensor of this shape backed by storage "0". */

@@ -225,9 +225,9 @@ START_TEST(test_sweep_rule) {
   char host[TEMPNAME_HOST_MAX + 1], name[512];
   tempname_host(host, sizeof host);
   long dead = dead_pid();
-  ck_assert(!out_sweep_pid_alive(dead));
-  ck_assert(out_sweep_pid_alive((long)getpid()));
-  ck_assert(out_sweep_pid_alive(1)); /* init: alive, even if not ours */
+  ck_assert(!tempname_pid_alive(dead));
+  ck_assert(tempname_pid_alive((long)getpid()));
+  ck_assert(tempname_pid_alive(1)); /* init: alive, even if not ours */
   const char *hex = "0123456789abcdef";
   char gone[3][300], kept[5][300];
   snprintf(gone[0], 300, ".a.pt.tmp.%s.%ld.%s", host, dead, hex);
