@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "binpack.h"
 #include "ego4dfeat/ego4dfeat.h"
+#include "schedule/binpack.h"
 
 static uint64_t next_u64(uint64_t *s) {
   uint64_t z = (*s += 0x9E3779B97F4A7C15ull);

@@ -18,11 +18,11 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "error.h"
-#include "model.h"
-#include "queue.h"
-#include "settings.h"
-#include "video_windows.h"
+#include "config/settings.h"
+#include "model/model.h"
+#include "util/error.h"
+#include "window/queue.h"
+#include "window/video_windows.h"
 
 typedef struct {
   int64_t windows, frames;

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "transform.h"
+#include "media/transform.h"
 
 int main(int argc, char **argv) {
   if (argc < 5) {

@@ -24,8 +24,8 @@
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
 
-#include "decode.h"
 #include "ego4dfeat/ego4dfeat.h"
+#include "media/decode.h"
 
 static double now(void) {
   struct timespec ts;

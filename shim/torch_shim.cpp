@@ -33,7 +33,7 @@
 #include <torch/version.h>
 
 #include "ego4dfeat/ego4dfeat.h"
-#include "log.h"
+#include "util/log.h"
 
 struct efs_module {
   torch::jit::Module module;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "util/fs.h"
 
 #define MAX_VALUES 16
 
@@ -186,9 +187,10 @@ static void print_row(FILE *f, const char *prefix, const char *prefetch,
 static int write_profile(const char *path, const char *name,
                          const ef_config *cfg, const measure *rows, size_t n,
                          const measure *best, const char *prefetch) {
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "w");
+  /* Built in memory, then written atomically and durably (fs.h). */
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
   if (!f)
     return -1;
   const char *device = "?";
@@ -212,9 +214,8 @@ static int write_profile(const char *path, const char *name,
           "  num_workers: %ld\n",
           name, path, best->forward / best->passes, best->total / best->forward,
           best->batch, best->workers);
-  int ok = fclose(f) == 0 && rename(tmp, path) == 0;
-  if (!ok)
-    unlink(tmp);
+  int ok = fclose(f) == 0 && fs_write_atomic(path, text, len, 0666, NULL) == 0;
+  free(text);
   return ok ? 0 : -1;
 }
 

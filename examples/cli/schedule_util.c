@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "schedule_cli.h"
+#include "util/fs.h"
 
 char *sched_str_printf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
@@ -54,39 +55,14 @@ char *sched_replace_job(const char *s, const char *with) {
 }
 
 int sched_mkdirs(const char *path) {
-  char *p = strdup(path);
-  if (!p)
-    return -1;
-  for (char *c = p + 1; *c; c++) {
-    if (*c != '/')
-      continue;
-    *c = '\0';
-    if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-      free(p);
-      return -1;
-    }
-    *c = '/';
-  }
-  int rc = mkdir(p, 0777) != 0 && errno != EEXIST ? -1 : 0;
-  free(p);
-  return rc;
+  return fs_mkdirs(path, NULL) ? -1 : 0;
 }
 
-/* Writes a file under a temporary name, then renames it. */
+/* Writes a file atomically and durably (fs.h), so a crash never leaves a
+ * half-written sbatch script or task file. */
 int sched_write_file(const char *path, const char *text, mode_t mode) {
-  char *tmp = sched_str_printf("%s.tmp%ld", path, (long)getpid());
-  if (!tmp)
-    return -1;
-  FILE *f = fopen(tmp, "w");
-  int ok = f && fputs(text, f) >= 0;
-  if (f && fclose(f) != 0)
-    ok = 0;
-  if (ok)
-    ok = chmod(tmp, mode) == 0 && rename(tmp, path) == 0;
-  if (!ok)
-    unlink(tmp);
-  free(tmp);
-  return ok ? 0 : -1;
+  return fs_write_atomic(path, text, strlen(text), (unsigned)mode, NULL) ? -1
+                                                                         : 0;
 }
 
 const char *sched_get_str(const ef_config *c, const char *key) {

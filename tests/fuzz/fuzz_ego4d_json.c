@@ -4,7 +4,7 @@
  * findable in it.
  */
 #include "fuzz_util.h"
-#include "stereo_list.h"
+#include "input/stereo_list.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   strvec stereo = {0};

@@ -4,7 +4,7 @@
  * and the values must be in the ranges manifest.h promises.
  */
 #include "fuzz_util.h"
-#include "manifest.h"
+#include "input/manifest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   manifest m;

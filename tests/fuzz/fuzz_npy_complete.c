@@ -5,7 +5,7 @@
  * size must be at least the header.
  */
 #include "fuzz_util.h"
-#include "write_internal.h"
+#include "output/write_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int ok = write_npy_complete(fuzz_memfd_path(data, size));

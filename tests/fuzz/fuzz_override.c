@@ -5,9 +5,9 @@
  * back to the same dump, and settings_load() must either accept it or say
  * why; nothing may crash or leak on any path.
  */
+#include "config/settings.h"
 #include "ego4dfeat/ego4dfeat.h"
 #include "fuzz_util.h"
-#include "settings.h"
 
 /* configs/mvit_k400.yaml, trimmed: every section the schema knows. */
 static const char base_yaml[] = "fps: 30\n"

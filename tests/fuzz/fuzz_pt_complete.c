@@ -4,7 +4,7 @@
  * from the file itself, so it must stay inside the file and return 0 or 1.
  */
 #include "fuzz_util.h"
-#include "write_internal.h"
+#include "output/write_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int ok = write_pt_complete(fuzz_memfd_path(data, size));

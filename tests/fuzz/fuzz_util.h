@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "config_tree.h"
+#include "config/config_tree.h"
 #include "ego4dfeat/ego4dfeat.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The reference audio arithmetic (REFERENCE.md, audio_mel_spectrogram),
-written with torchaudio and PyAV, to check lib/mel.c and lib/audio_decode.c.
+written with torchaudio and PyAV, to check lib/media/mel.c and lib/media/audio_decode.c.
 
 Run with Debian's /usr/bin/python3 (torch, torchaudio, av, numpy).
 Raw files are native-endian, with no header.

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "audio_decode.h"
 #include "ego4dfeat/ego4dfeat.h"
-#include "mel.h"
+#include "media/audio_decode.h"
+#include "media/mel.h"
 #include "testutil.h"
 
 static char *g_dir;

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "binpack.h"
 #include "ego4dfeat/ego4dfeat.h"
+#include "schedule/binpack.h"
 
 /* ---- Random instances --------------------------------------------------- */
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "buffer_pool.h"
+#include "util/buffer_pool.h"
 
 START_TEST(test_same_size_is_recycled) {
   buffer_pool *p = buffer_pool_create(2);

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "decode.h"
 #include "ego4dfeat/ego4dfeat.h"
-#include "probe.h"
+#include "input/probe.h"
+#include "media/decode.h"
 #include "testutil.h"
 
 static char *g_dir;

@@ -13,10 +13,10 @@
 #include <libavutil/frame.h>
 #include <libavutil/pixdesc.h>
 
-#include "decode.h"
-#include "decode_hw.h"
-#include "error.h"
+#include "media/decode.h"
+#include "media/decode_hw.h"
 #include "testutil.h"
+#include "util/error.h"
 
 static char *dir;
 

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "discover.h"
 #include "ego4dfeat/ego4dfeat.h"
-#include "probe.h"
+#include "input/discover.h"
+#include "input/probe.h"
 #include "testutil.h"
 
 static char *g_dir; /* the current test's folder */

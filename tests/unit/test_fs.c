@@ -14,8 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fs.h"
 #include "testutil.h"
+#include "util/fs.h"
 
 static char *dir;
 

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "discover.h"
 #include "ego4dfeat/ego4dfeat.h"
-#include "manifest.h"
-#include "stereo_list.h"
+#include "input/discover.h"
+#include "input/manifest.h"
+#include "input/stereo_list.h"
 #include "testutil.h"
 
 static const char *HDR = "video_uid,canonical_num_frames,"

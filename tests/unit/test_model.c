@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "output/write.h"
 #include "testutil.h"
 #include "torch_shim.h"
-#include "write.h"
+#include "util/error.h"
 
 static char *models; /* made once by make_models.py, see main() */
 static char *tmp;

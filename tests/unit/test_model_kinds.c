@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_kind.h"
+#include "model/model_kind.h"
 #include "testutil.h"
 
 START_TEST(test_slow_indices_match_torch_linspace) {

@@ -15,11 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "claim.h"
-#include "error.h"
-#include "out_sweep.h"
-#include "tempname.h"
+#include "output/claim.h"
+#include "output/out_sweep.h"
 #include "testutil.h"
+#include "util/error.h"
+#include "util/tempname.h"
 
 static char *tmp;
 

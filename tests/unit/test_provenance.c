@@ -8,15 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/settings.h"
 #include "ego4dfeat/ego4dfeat.h"
-#include "fingerprint.h"
-#include "provenance.h"
-#include "settings.h"
+#include "output/fingerprint.h"
+#include "output/provenance.h"
+#include "output/write.h"
+#include "output/write_hdf5.h"
+#include "output/write_internal.h"
+#include "output/write_times.h"
 #include "testutil.h"
-#include "write.h"
-#include "write_hdf5.h"
-#include "write_internal.h"
-#include "write_times.h"
 
 static char *g_dir;
 

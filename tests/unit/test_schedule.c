@@ -12,13 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/settings.h"
 #include "ego4dfeat/ego4dfeat.h"
-#include "provenance.h"
-#include "schedule.h"
-#include "settings.h"
+#include "output/provenance.h"
+#include "output/write.h"
+#include "output/write_times.h"
+#include "schedule/schedule.h"
 #include "testutil.h"
-#include "write.h"
-#include "write_times.h"
 
 static char *g_dir;
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "settings.h"
+#include "config/settings.h"
 #include "testutil.h"
 
 static ef_settings load(const char *name, const char *const *overrides) {

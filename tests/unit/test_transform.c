@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "ego4dfeat/ego4dfeat.h"
+#include "media/transform.h"
 #include "testutil.h"
-#include "transform.h"
 
 static const float kMean[3] = {0.45f, 0.45f, 0.45f};
 static const float kStd[3] = {0.225f, 0.225f, 0.225f};

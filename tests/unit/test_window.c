@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "window.h"
+#include "window/window.h"
 
 START_TEST(test_reference_example_39_frames) {
   /* REFERENCE.md: 39 frames, W 32, S 16 -> [0, 32) and [7, 39). */

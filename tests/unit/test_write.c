@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "output/write.h"
+#include "output/write_internal.h"
 #include "testutil.h"
-#include "write.h"
-#include "write_internal.h"
+#include "util/error.h"
 
 /* Loads a written file in Python and compares it with the raw floats. */
 static const char *check_py =

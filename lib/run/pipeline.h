@@ -1,0 +1,59 @@
+/*
+ * pipeline.h - the threaded run: decode workers feed a bounded queue of
+ * windows; the calling thread batches them (across videos), runs the model
+ * and collects or writes each video's features as soon as it is complete.
+ */
+#ifndef EF_PIPELINE_H
+#define EF_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/settings.h"
+#include "model/model.h"
+
+typedef struct {
+  const char *uid;
+  const char *path;
+  const char *out_file; /* NULL: keep the features in memory */
+  /* With out_file: its window times, its fingerprint file, and the
+   * description the fingerprint is of (provenance.h). */
+  const char *times_file;
+  const char *fp_file;
+  const char *fp_text;
+  const char *reject; /* non-NULL: fail with this message, touch nothing */
+  const char *skip;   /* non-NULL: skip it, with this note ("" none) */
+  int is_stereo;
+  int has_audio; /* 1, 0, or -1 if unknown (from discovery) */
+} pipeline_video;
+
+typedef struct {
+  ef_video_outcome outcome;
+  int status;  /* EF_OK or the failure's code */
+  char *error; /* failure message, NULL if none */
+  float *data; /* in-memory mode: [windows, dims...] */
+  int64_t shape[EFS_MAX_DIMS];
+  int ndim;
+  double *starts, *ends; /* in-memory mode: per window, seconds */
+  int64_t windows, windows_expected;
+  int64_t frames;
+} pipeline_result;
+
+typedef struct {
+  double seconds[EF_TIME_COUNT_];
+  int64_t forward_passes;
+} pipeline_times;
+
+/* Runs every video; a video with an out_file is written with its times
+ * and fingerprint (provenance.h), after the check of io.filter_completed
+ * and io.on_mismatch; it is claimed (claim.h) before
+ * it is decoded and skipped when another process holds it. results[i] (zeroed
+ * by the caller) gets video i's outcome. Returns EF_OK, EF_EPARTIAL if any
+ * video failed, EF_ECANCELLED, or another code if the run could not start. */
+int pipeline_run(ef_model *m, const ef_settings *s,
+                 const pipeline_video *videos, size_t n,
+                 const ef_params *params, pipeline_result *results,
+                 pipeline_times *times);
+void pipeline_result_clear(pipeline_result *r);
+
+#endif

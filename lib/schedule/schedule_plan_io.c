@@ -1,0 +1,214 @@
+/*
+ * schedule_plan_io.c - the plan's file: writes plan.json in the plan's
+ * folder (ef_plan_save) and reads it back into a plan (ef_plan_load), with
+ * the same bins and figures it was written with.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config/config_tree.h"
+#include "config/settings.h"
+#include "output/write.h"
+#include "schedule/schedule_internal.h"
+#include "schedule/schedule_json.h"
+#include "util/error.h"
+
+#define PLAN_FORMAT "ego4dfeat-plan"
+
+/* ---- The plan file ------------------------------------------------------ */
+
+static char *plan_file(const char *dir) {
+  return sched_join(dir, "/", "plan.json");
+}
+
+int ef_plan_save(const ef_plan *p) {
+  if (!p)
+    return ef_error_set(EF_EINVAL, "ef_plan_save: no plan");
+  char *yaml = NULL, *path = NULL;
+  membuf b = {0};
+  int rc = ef_config_dump(p->cfg, &yaml);
+  if (rc != EF_OK)
+    return rc;
+  membuf_printf(&b, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n",
+                PLAN_FORMAT, FILE_VERSION);
+  membuf_printf(&b, "  \"key\": \"%s\",\n", p->key);
+  membuf_printf(&b, "  \"timeout_min\": %lld,\n", (long long)p->timeout_min);
+  membuf_printf(&b, "  \"overhead\": %.10g,\n", p->overhead);
+  membuf_printf(&b, "  \"time_per_forward_pass\": %.10g,\n",
+                p->time_per_forward_pass);
+  membuf_printf(&b, "  \"batch_size\": %d,\n", p->batch_size);
+  membuf_printf(&b, "  \"videos\": %zu,\n  \"bins\": [", p->n_videos);
+  for (size_t bi = 0; bi < p->n_bins; bi++) {
+    const plan_bin *pb = &p->bins[bi];
+    membuf_printf(&b, "%s\n    {\"bin\": %zu, \"seconds\": %.3f, \"videos\": [",
+                  bi ? "," : "", bi, (double)pb->ms / 1000.0);
+    for (size_t i = 0; i < pb->n; i++) {
+      const plan_video *v = &p->videos[pb->first + i];
+      membuf_puts(&b, i ? ",\n      {\"uid\": " : "\n      {\"uid\": ");
+      membuf_json(&b, v->uid);
+      membuf_printf(
+          &b, ", \"frames\": %lld, \"windows\": %lld, \"seconds\": %.3f}",
+          (long long)v->frames, (long long)v->windows, (double)v->ms / 1000.0);
+    }
+    membuf_puts(&b, "]}");
+  }
+  membuf_puts(&b, "\n  ],\n  \"config\": ");
+  membuf_json(&b, yaml);
+  membuf_puts(&b, "\n}\n");
+  free(yaml);
+  if (b.failed) {
+    free(b.data);
+    return sched_nomem();
+  }
+  if ((rc = write_mkdirs(p->dir)) == EF_OK) {
+    if (!(path = plan_file(p->dir)))
+      rc = sched_nomem();
+    else
+      rc = write_file_atomic(path, b.data, b.len);
+  }
+  free(path);
+  free(b.data);
+  return rc;
+}
+
+static int bad_plan(const char *path, const char *what) {
+  return ef_error_set(EF_EINVAL, "%s: not an ego4dfeat plan (%s)", path, what);
+}
+
+/* The plan's config from its YAML text. It was checked against the schema
+ * when the plan was made; user extras (+key=value) are kept as they are. */
+static int config_from_text(const char *path, const char *text,
+                            ef_config **out) {
+  cfg_node *root = NULL;
+  int rc = cfg_yaml_parse(text, strlen(text), path, &root);
+  if (rc != EF_OK)
+    return rc;
+  ef_config *c = malloc(sizeof *c);
+  if (!c) {
+    cfg_node_free(root);
+    return sched_nomem();
+  }
+  c->root = root;
+  *out = c;
+  return EF_OK;
+}
+
+/* Reads the bins of a parsed plan file into p. */
+static int load_bins(ef_plan *p, jdoc *d, const char *path) {
+  yaml_node_t *bins = jget(d, jroot(d), "bins");
+  int64_t n_videos = 0;
+  if (!bins || bins->type != YAML_SEQUENCE_NODE ||
+      jint(jget(d, jroot(d), "videos"), &n_videos) != 0 || n_videos < 0)
+    return bad_plan(path, "no bins or video count");
+  size_t nb = jlen(bins);
+  p->bins = calloc(nb ? nb : 1, sizeof *p->bins);
+  p->videos = calloc(n_videos ? (size_t)n_videos : 1, sizeof *p->videos);
+  if (!p->bins || !p->videos)
+    return sched_nomem();
+  size_t k = 0;
+  for (size_t b = 0; b < nb; b++) {
+    yaml_node_t *vs = jget(d, jat(d, bins, b), "videos");
+    if (!vs || vs->type != YAML_SEQUENCE_NODE)
+      return bad_plan(path, "a bin without videos");
+    plan_bin *pb = &p->bins[b];
+    pb->first = k;
+    pb->n = jlen(vs);
+    p->n_bins = b + 1;
+    for (size_t i = 0; i < pb->n; i++, k++) {
+      yaml_node_t *v = jat(d, vs, i);
+      const char *uid = jstr(jget(d, v, "uid"));
+      double sec;
+      if (k >= (size_t)n_videos)
+        return bad_plan(path, "more videos than it says");
+      plan_video *pv = &p->videos[k];
+      if (!uid || jint(jget(d, v, "frames"), &pv->frames) != 0 ||
+          jint(jget(d, v, "windows"), &pv->windows) != 0 ||
+          jdouble(jget(d, v, "seconds"), &sec) != 0 || sec < 0)
+        return bad_plan(path, "a video without uid, frames or seconds");
+      pv->ms = llround(sec * 1000.0);
+      pv->outcome = EF_VIDEO_NOT_RUN;
+      if (!(pv->uid = strdup(uid)))
+        return sched_nomem();
+      p->n_videos = k + 1;
+      pb->ms += pv->ms;
+    }
+  }
+  if (k != (size_t)n_videos)
+    return bad_plan(path, "fewer videos than it says");
+  return EF_OK;
+}
+
+int ef_plan_load(const char *path, ef_plan **out) {
+  if (!path || !out)
+    return ef_error_set(EF_EINVAL, "ef_plan_load: NULL argument");
+  *out = NULL;
+  struct stat sb;
+  char *file = NULL, *dir = NULL;
+  jdoc d = {0};
+  ef_settings s;
+  int settings_ok = 0, rc;
+  ef_plan *p = calloc(1, sizeof *p);
+  if (!p)
+    return sched_nomem();
+  int is_dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+  file = is_dir ? plan_file(path) : strdup(path);
+  if (!file) {
+    rc = sched_nomem();
+    goto fail;
+  }
+  if ((rc = jdoc_load(file, &d)) != EF_OK)
+    goto fail;
+  const char *fmt = jstr(jget(&d, jroot(&d), "format"));
+  const char *key = jstr(jget(&d, jroot(&d), "key"));
+  const char *yaml = jstr(jget(&d, jroot(&d), "config"));
+  int64_t version = 0;
+  if (!fmt || strcmp(fmt, PLAN_FORMAT) != 0) {
+    rc = bad_plan(file, "no \"format\": \"" PLAN_FORMAT "\"");
+    goto fail;
+  }
+  if (jint(jget(&d, jroot(&d), "version"), &version) != 0 ||
+      version != FILE_VERSION) {
+    rc = bad_plan(file, "unknown version");
+    goto fail;
+  }
+  if (!key || strlen(key) != 16 || !yaml) {
+    rc = bad_plan(file, "no key or config");
+    goto fail;
+  }
+  memcpy(p->key, key, 17);
+  if ((rc = config_from_text(file, yaml, &p->cfg)) != EF_OK ||
+      (rc = settings_load(p->cfg, &s)) != EF_OK)
+    goto fail;
+  settings_ok = 1;
+  if ((rc = sched_read_settings(p, &s)) != EF_OK ||
+      (rc = load_bins(p, &d, file)) != EF_OK)
+    goto fail;
+  /* The folder the file is in, wherever the plan was made. */
+  char *slash = strrchr(file, '/');
+  dir = slash ? strndup(file, (size_t)(slash - file)) : strdup(".");
+  if (!dir || !(p->dir = realpath(dir, NULL))) {
+    rc = dir ? ef_error_set(EF_EIO, "%s: %s", dir, strerror(errno))
+             : sched_nomem();
+    goto fail;
+  }
+  if ((rc = sched_compute_figures(p, p->parallelism)) != EF_OK)
+    goto fail;
+  free(dir);
+  settings_free(&s);
+  jdoc_free(&d);
+  free(file);
+  *out = p;
+  return EF_OK;
+fail:
+  free(dir);
+  if (settings_ok)
+    settings_free(&s);
+  jdoc_free(&d);
+  free(file);
+  ef_plan_free(p);
+  return rc;
+}

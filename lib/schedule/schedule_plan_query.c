@@ -1,0 +1,154 @@
+/*
+ * schedule_plan_query.c - what a plan says: its folder, config and
+ * figures, its bins and videos, whether a bin's outputs are complete, and
+ * the config that runs one bin.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config_tree.h"
+#include "output/out_hdf5.h"
+#include "output/provenance.h"
+#include "output/write.h"
+#include "output/write_times.h"
+#include "schedule/schedule_internal.h"
+#include "util/error.h"
+
+/* ---- Accessors ---------------------------------------------------------- */
+
+const char *ef_plan_dir(const ef_plan *p) {
+  return p ? p->dir : NULL;
+}
+
+const ef_config *ef_plan_config(const ef_plan *p) {
+  return p ? p->cfg : NULL;
+}
+
+double ef_plan_figure_value(const ef_plan *p, ef_plan_figure f) {
+  if (!p || (int)f < 0 || f >= EF_PLAN_FIGURE_COUNT_)
+    return 0;
+  return p->figures[f];
+}
+
+size_t ef_plan_bin_count(const ef_plan *p) {
+  return p ? p->n_bins : 0;
+}
+
+const plan_bin *sched_bin_at(const ef_plan *p, size_t bin) {
+  return p && bin < p->n_bins ? &p->bins[bin] : NULL;
+}
+
+const plan_video *sched_video_at(const ef_plan *p, size_t bin, size_t i) {
+  const plan_bin *b = sched_bin_at(p, bin);
+  return b && i < b->n ? &p->videos[b->first + i] : NULL;
+}
+
+size_t ef_plan_bin_size(const ef_plan *p, size_t bin) {
+  const plan_bin *b = sched_bin_at(p, bin);
+  return b ? b->n : 0;
+}
+
+double ef_plan_bin_seconds(const ef_plan *p, size_t bin) {
+  const plan_bin *b = sched_bin_at(p, bin);
+  return b ? (double)b->ms / 1000.0 : 0;
+}
+
+const char *ef_plan_video_uid(const ef_plan *p, size_t bin, size_t i) {
+  const plan_video *v = sched_video_at(p, bin, i);
+  return v ? v->uid : NULL;
+}
+
+double ef_plan_video_seconds(const ef_plan *p, size_t bin, size_t i) {
+  const plan_video *v = sched_video_at(p, bin, i);
+  return v ? (double)v->ms / 1000.0 : 0;
+}
+
+int64_t ef_plan_video_frames(const ef_plan *p, size_t bin, size_t i) {
+  const plan_video *v = sched_video_at(p, bin, i);
+  return v ? v->frames : -1;
+}
+
+int ef_plan_bin_complete(const ef_plan *p, size_t bin) {
+  const plan_bin *b = sched_bin_at(p, bin);
+  if (!b)
+    return ef_error_set(EF_EINVAL, "ef_plan_bin_complete: no bin %zu", bin);
+  int done = 1;
+  /* hdf5: a part in features.h5.parts, else the group in features.h5. */
+  int h5 = p->out_format == EF_FORMAT_HDF5;
+  char *dir = h5 ? out_hdf5_path(p->out_path, OUT_HDF5_PARTS) : NULL;
+  if (h5 && !dir)
+    return sched_nomem();
+  const char *out = h5 ? dir : p->out_path;
+  ef_out_format fmt = h5 ? EF_FORMAT_NPY : p->out_format;
+  for (size_t i = 0; done && i < b->n; i++) {
+    const char *uid = p->videos[b->first + i].uid;
+    char *path = write_output_path(out, uid, fmt);
+    char *times = write_times_path(out, uid);
+    char *fp = provenance_fp_path(out, uid);
+    char *why = NULL;
+    if (!path || !times || !fp) {
+      done = sched_nomem();
+    } else {
+      /* The plan does not know which videos are stereo: that line is
+       * left out of the comparison (the task checks it). */
+      const char *want = p->fp_run_text ? p->fp_run_text : "";
+      prov_state st = provenance_check(path, fmt, times, fp, want, 1, &why);
+      const char *have =
+          h5 && st == PROV_TODO ? out_hdf5_index_find(&p->h5idx, uid) : NULL;
+      if (have)
+        st = provenance_same_run(have, want) ? PROV_DONE : PROV_MISMATCH;
+      done = st == PROV_DONE ||
+             (st != PROV_TODO && p->on_mismatch == EF_MISMATCH_SKIP);
+    }
+    free(why);
+    free(fp);
+    free(times);
+    free(path);
+  }
+  free(dir);
+  return done;
+}
+
+int ef_plan_bin_config(const ef_plan *p, size_t bin, ef_config **out) {
+  const plan_bin *b = sched_bin_at(p, bin);
+  if (!out)
+    return ef_error_set(EF_EINVAL, "ef_plan_bin_config: NULL argument");
+  *out = NULL;
+  if (!b)
+    return ef_error_set(EF_EINVAL, "the plan has no bin %zu (it has %zu)", bin,
+                        p ? p->n_bins : 0);
+  ef_config *c = NULL;
+  int rc = ef_config_clone(p->cfg, &c);
+  if (rc != EF_OK)
+    return rc;
+  cfg_node *list = cfg_node_new(CFG_LIST);
+  if (!list) {
+    ef_config_free(c);
+    return sched_nomem();
+  }
+  for (size_t i = 0; i < b->n; i++) {
+    const char *uid = p->videos[b->first + i].uid;
+    /* Quoted, so that a uid such as "1234" or "null" stays a string. */
+    cfg_node *item = cfg_node_new_scalar(uid, strlen(uid), true);
+    if (!item || cfg_list_append(list, item) != EF_OK) {
+      cfg_node_free(item);
+      cfg_node_free(list);
+      ef_config_free(c);
+      return sched_nomem();
+    }
+  }
+  /* The plan already chose the videos: io.video_limit must not pick a
+   * subset of the bin again. */
+  rc = cfg_tree_put(c->root, "io.uid_list", list, CFG_PUT_PARENTS);
+  if (rc == EF_OK) {
+    cfg_node *all = cfg_node_new_scalar("-1", 2, false);
+    rc = all ? cfg_tree_put(c->root, "io.video_limit", all, CFG_PUT_PARENTS)
+             : sched_nomem();
+  }
+  if (rc != EF_OK) {
+    ef_config_free(c);
+    return rc;
+  }
+  *out = c;
+  return EF_OK;
+}
