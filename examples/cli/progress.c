@@ -68,6 +68,15 @@ static double rate(const progress *p, const progress_run *r, double t) {
                                            : 0.0;
 }
 
+/* A failure's reason as it happens, so that a log of a run killed later
+ * still says it. */
+static void print_failure(const ef_progress_info *info) {
+  char uid[1024], msg[2048];
+  fprintf(stderr, "  %s failed: %s\n",
+          cli_printable(info->uid, uid, sizeof uid),
+          cli_printable(info->error, msg, sizeof msg));
+}
+
 static int on_progress(const ef_progress_info *info, void *user) {
   progress *p = user;
   if (!p || ensure_arrays(p, info->video_count) != 0 ||
@@ -102,8 +111,14 @@ static int on_progress(const ef_progress_info *info, void *user) {
       progress_log_line(&r, cli_printable(info->uid, uid, sizeof uid), what,
                         info->windows_done, rate(p, &r, t), line, sizeof line);
       fprintf(stderr, "%s\n", line);
+      if (info->failed)
+        print_failure(info);
     }
     return 0;
+  }
+  if (newly_finished && info->failed) { /* kept above the status line */
+    fprintf(stderr, "\r\033[K");
+    print_failure(info);
   }
   if (t - p->last_draw < 0.1 && !newly_finished)
     return 0;

@@ -193,7 +193,13 @@ typedef struct {
   int64_t windows_total; /* of this video; -1 while unknown */
   int finished;          /* 1 once this video is done, skipped or failed */
   int failed;            /* 1 if it failed */
-  int skipped;           /* 1 if its complete output already existed */
+  int skipped;           /* 1 if it was skipped (see EF_VIDEO_SKIPPED) */
+  /* Once finished: EF_OK if done, else the failure's status, with its
+   * message in error (never NULL; "" when done). A skip is EF_OK, or
+   * EF_ENOSTREAM for a video without audio (io.exclude_no_audio); error
+   * then says why it was skipped. */
+  int status;
+  const char *error;
 } ef_progress_info;
 
 /* Called when a video starts, after each batch, and when a video ends.
@@ -201,6 +207,12 @@ typedef struct {
 typedef int (*ef_progress_cb)(const ef_progress_info *info, void *user_data);
 
 typedef struct {
+  /* sizeof(ef_params) in the caller's header, set by ef_params_default():
+   * a library newer than the header reads the fields the caller knows and
+   * keeps its defaults for the rest. 0 (a struct not made by
+   * ef_params_default) or a size this library does not know (a header
+   * newer than the library) is EF_EINVAL. */
+  size_t size;
   ef_progress_cb progress; /* may be NULL */
   void *progress_user_data;
   /* Polled between batches; when it becomes nonzero the run stops with
@@ -210,11 +222,10 @@ typedef struct {
   int decode_threads;
   /* Inference threads for libtorch (0 = the number of cores). */
   int torch_threads;
-  /* Reserved for future fields; leave as ef_params_default() sets it. */
-  int reserved[8];
 } ef_params;
 
-/* A params struct with every field at its default. */
+/* A params struct with every field at its default and size set; start
+ * from it and change only the fields you need. */
 EF_API ef_params ef_params_default(void);
 
 /* ---- In-memory extraction ----------------------------------------------- */
@@ -245,8 +256,9 @@ EF_API int ef_extract_features(ef_model *model, const ef_config *cfg,
                                const ef_params *params, ef_results **out);
 EF_API size_t ef_results_count(const ef_results *res);
 /* EF_OK for a video with features, else the status of why not (message
- * via ef_results_error). A skipped video is not a failure: tell them apart
- * with ef_results_outcome. */
+ * via ef_results_error): a video skipped for having no audio
+ * (io.exclude_no_audio) is EF_ENOSTREAM. A skipped video is not a
+ * failure: tell them apart with ef_results_outcome. */
 EF_API int ef_results_status(const ef_results *res, size_t i);
 /* An ef_video_outcome: EF_VIDEO_DONE, _SKIPPED or _FAILED (or -1 for an
  * index out of range). */
@@ -387,6 +399,9 @@ typedef struct ef_plan ef_plan;
 #define EF_SCHEDULE_DEFAULT_TIME_PER_NODE 10.0
 
 typedef struct {
+  /* sizeof(ef_plan_options), set by ef_plan_options_default(); read as
+   * ef_params.size is. */
+  size_t size;
   /* Nonzero: a video estimated longer than a bin is an error (EF_EINVAL
    * naming the video and the timeout_min it needs). Zero: it gets a bin
    * of its own, and ef_plan_figure_value(EF_PLAN_OVERSIZE) counts it. */
@@ -395,12 +410,9 @@ typedef struct {
    * slurm_array_parallelism): the makespan figures use it, and with more
    * bins than that the packing may prefer more, shorter bins. */
   int parallelism;
-  /* Reserved for future fields; leave as ef_plan_options_default() sets
-   * it. */
-  int reserved[8];
 } ef_plan_options;
 
-/* Options with every field at its default. */
+/* Options with every field at its default and size set. */
 EF_API ef_plan_options ef_plan_options_default(void);
 
 /* Discovers the config's videos (io.uid_list or io.video_dir_path),

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "run/params.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -30,8 +31,8 @@ static int on_progress(const ef_progress_info *info, void *user) {
     ef_video_outcome o = info->failed    ? EF_VIDEO_FAILED
                          : info->skipped ? EF_VIDEO_SKIPPED
                                          : EF_VIDEO_DONE;
-    /* A failure's message is only known from the stats at the end. */
-    if (ef_schedule_status_set(c->st, info->uid, o, NULL) != EF_OK)
+    if (ef_schedule_status_set(c->st, info->uid, o,
+                               info->failed ? info->error : NULL) != EF_OK)
       status_warning(c);
   }
   return c->user && c->user->progress
@@ -39,7 +40,8 @@ static int on_progress(const ef_progress_info *info, void *user) {
              : 0;
 }
 
-/* The final outcomes, with the failure messages. */
+/* The final outcomes, again from the stats: they also hold the videos
+ * the callback never saw finish (not run after a cancel). */
 static void record_outcomes(run_ctx *c, const ef_stats *stats) {
   for (size_t i = 0; i < ef_stats_video_count(stats); i++)
     if (ef_schedule_status_set(c->st, ef_stats_video_uid(stats, i),
@@ -54,16 +56,20 @@ EF_API int ef_plan_run_bin(const ef_plan *plan, size_t bin, const char *runner,
     *out = NULL;
   if (!plan)
     return ef_error_set(EF_EINVAL, "ef_plan_run_bin: no plan");
+  ef_params user, p;
+  int rc = params_read(params, &user);
+  if (rc != EF_OK)
+    return rc;
   ef_config *cfg = NULL;
-  run_ctx ctx = {NULL, params, 0};
-  int rc = ef_plan_bin_config(plan, bin, &cfg);
+  run_ctx ctx = {NULL, &user, 0};
+  rc = ef_plan_bin_config(plan, bin, &cfg);
   if (rc == EF_OK)
     rc = ef_schedule_status_begin(plan, bin, runner, &ctx.st);
   if (rc != EF_OK) {
     ef_config_free(cfg);
     return rc;
   }
-  ef_params p = params ? *params : ef_params_default();
+  p = user;
   p.progress = on_progress;
   p.progress_user_data = &ctx;
   ef_stats *stats = NULL;

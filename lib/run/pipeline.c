@@ -164,6 +164,8 @@ static void report_progress(infer_state *st, size_t v) {
   info.failed = r->outcome == EF_VIDEO_FAILED;
   info.skipped = r->outcome == EF_VIDEO_SKIPPED;
   info.finished = info.failed || info.skipped || r->outcome == EF_VIDEO_DONE;
+  info.status = info.finished ? r->status : EF_OK;
+  info.error = info.finished && r->error ? r->error : "";
   if (p->progress(&info, p->progress_user_data))
     st->cancelled = 1;
 }
@@ -284,7 +286,8 @@ static void handle_item(infer_state *st, item *it) {
   case ITEM_SKIPPED:
     release_claim(st, v);
     r->outcome = EF_VIDEO_SKIPPED;
-    if (it->error) { /* why it was skipped, for the user */
+    r->status = (int)it->value; /* EF_ENOSTREAM: no audio */
+    if (it->error) {            /* why it was skipped, for the user */
       free(r->error);
       r->error = it->error;
       it->error = NULL;

@@ -25,18 +25,26 @@ static int push_item(void *ctx, item *it) {
   return queue_push(&rs->q, it);
 }
 
-static void push_status(run_shared *rs, item_kind kind, size_t video,
-                        const char *message) {
+/* A failure or skip of video, with its status code. */
+static void push_outcome(run_shared *rs, item_kind kind, size_t video,
+                         int status, const char *message) {
   item *it = calloc(1, sizeof *it);
   if (!it)
     return; /* the video then ends as failed for lack of an END */
   it->kind = kind;
   it->video = video;
-  if (kind == ITEM_FAILED) /* the status code of the failure being reported */
-    it->value = ef_last_error_code();
+  it->value = status;
   if (message)
     it->error = strdup(message);
   queue_push(&rs->q, it);
+}
+
+/* A failure takes the code of the error being reported; a skip is
+ * EF_OK. */
+static void push_status(run_shared *rs, item_kind kind, size_t video,
+                        const char *message) {
+  push_outcome(rs, kind, video, kind == ITEM_FAILED ? ef_last_error_code() : 0,
+               message);
 }
 
 /* io.debug_mode: each window's model input goes to
@@ -219,7 +227,7 @@ static void run_one(run_shared *rs, source *src, size_t v) {
   if (pv->out_file && !s->debug_mode && !claim_video(rs, v))
     return;
   if (s->include_audio && s->exclude_no_audio && pv->has_audio == 0) {
-    push_status(rs, ITEM_SKIPPED, v, no_audio_skip);
+    push_outcome(rs, ITEM_SKIPPED, v, EF_ENOSTREAM, no_audio_skip);
     return;
   }
   debug_ctx dbg = {rs, pv->uid, 0, NULL};
@@ -229,7 +237,7 @@ static void run_one(run_shared *rs, source *src, size_t v) {
     push_status(rs, ITEM_FAILED, v, dbg.error);
     free(dbg.error);
   } else if (rc == EF_ENOSTREAM && s->include_audio && s->exclude_no_audio)
-    push_status(rs, ITEM_SKIPPED, v, no_audio_skip);
+    push_outcome(rs, ITEM_SKIPPED, v, EF_ENOSTREAM, no_audio_skip);
   else if (rc != EF_OK && rc != EF_ECANCELLED)
     push_status(rs, ITEM_FAILED, v, ef_last_error());
 }

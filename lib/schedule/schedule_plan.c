@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "schedule/binpack.h"
 #include "schedule/schedule_internal.h"
 #include "util/error.h"
+#include "util/sized.h"
 #include "window/window.h"
 
 /* ---- Paths -------------------------------------------------------------- */
@@ -200,8 +202,14 @@ static int plan_dir_from_config(ef_plan *p) {
 ef_plan_options ef_plan_options_default(void) {
   ef_plan_options o;
   memset(&o, 0, sizeof o);
+  o.size = sizeof o;
   return o;
 }
+
+/* The size of ef_plan_options in the first version that had a size: the
+ * end of its last field. Stays when fields are added. */
+#define PLAN_OPTIONS_SIZE_0_1                                                  \
+  (offsetof(ef_plan_options, parallelism) + sizeof(int))
 
 void ef_plan_free(ef_plan *p) {
   if (!p)
@@ -367,7 +375,10 @@ int ef_plan_create(const ef_config *cfg, const ef_plan_options *opts,
   if (!cfg || !out)
     return ef_error_set(EF_EINVAL, "ef_plan_create: NULL argument");
   *out = NULL;
-  ef_plan_options o = opts ? *opts : ef_plan_options_default();
+  ef_plan_options o = ef_plan_options_default();
+  if (opts && sized_read(&o, sizeof o, PLAN_OPTIONS_SIZE_0_1, opts,
+                         "ef_plan_options") != EF_OK)
+    return EF_EINVAL;
   ef_settings s;
   ef_video *vids = NULL;
   ef_video **uniq = NULL;

@@ -29,6 +29,8 @@ class ProgressInfo(ctypes.Structure):
         ("finished", ctypes.c_int),
         ("failed", ctypes.c_int),
         ("skipped", ctypes.c_int),
+        ("status", ctypes.c_int),
+        ("error", ctypes.c_char_p),
     ]
 
 
@@ -37,13 +39,14 @@ PROGRESS_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ProgressInfo),
 
 
 class Params(ctypes.Structure):
+    # Always made by ef_params_default(), which sets size.
     _fields_ = [
+        ("size", ctypes.c_size_t),
         ("progress", PROGRESS_CB),
         ("progress_user_data", ctypes.c_void_p),
         ("cancel", ctypes.POINTER(ctypes.c_int)),
         ("decode_threads", ctypes.c_int),
         ("torch_threads", ctypes.c_int),
-        ("reserved", ctypes.c_int * 8),
     ]
 
 

@@ -22,6 +22,8 @@ class Progress:
     finished: bool
     failed: bool
     skipped: bool
+    status: int = OK  # once finished: the failure's code (see the header)
+    error: str = ""   # once finished: why it failed or was skipped
 
 
 class CancelFlag:
@@ -123,7 +125,8 @@ class _Call:
                 stop = bool(self.progress(Progress(
                     i.video_index, i.video_count, _text(i.uid),
                     i.windows_done, i.windows_total, bool(i.finished),
-                    bool(i.failed), bool(i.skipped))))
+                    bool(i.failed), bool(i.skipped), i.status,
+                    _text(i.error))))
             if self.cancel is not None and self.cancel.is_set():
                 stop = True
             return 1 if stop else 0

@@ -363,6 +363,25 @@ def test_progress_is_reported(ef, video_config, videos):
     assert a == sorted(a) and a[-1] == 2
 
 
+def test_progress_says_why_a_video_failed(ef, video_config, videos,
+                                         tmp_path):
+    """The failure's status and message reach the callback as the video
+    ends, equal to what the results say afterwards."""
+    bad = tmp_path / "bad.mp4"
+    bad.write_text("not a video")
+    events = []
+    with ef.Model.load(video_config) as m:
+        broken, ok = ef.extract_features(m, video_config,
+                                         [bad, videos / "a.mp4"],
+                                         progress=events.append)
+    end = {e.uid: e for e in events if e.finished}
+    assert end[str(bad)].failed and end[str(bad)].status == broken.status < 0
+    assert end[str(bad)].error == broken.error and "bad.mp4" in broken.error
+    good = end[str(videos / "a.mp4")]
+    assert good.status == 0 and not good.failed
+    assert good.error == ""
+
+
 def test_a_progress_callback_can_cancel(ef, video_config, videos):
     with ef.Model.load(video_config) as m:
         with pytest.raises(ef.Error) as e:

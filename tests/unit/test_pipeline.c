@@ -196,6 +196,73 @@ START_TEST(test_bad_video_fails_alone) {
 }
 END_TEST
 
+/* What the callback saw of each finished video. */
+typedef struct {
+  int status[2];
+  char error[2][512];
+} finish_log;
+
+static int on_finish(const ef_progress_info *info, void *user) {
+  finish_log *log = user;
+  ck_assert_ptr_nonnull(info->error);
+  if (info->finished && info->video_index < 2) {
+    log->status[info->video_index] = info->status;
+    snprintf(log->error[info->video_index], sizeof log->error[0], "%s",
+             info->error);
+  }
+  return 0;
+}
+
+START_TEST(test_progress_tells_why_a_video_failed) {
+  ef_config *cfg = config_for(model_video);
+  ef_model *m = NULL;
+  ck_assert_int_eq(ef_model_load(cfg, &m), EF_OK);
+  const char *videos[] = {"/nonexistent/gone.mp4", clip_short};
+  finish_log log = {{99, 99}, {"unset", "unset"}};
+  ef_params p = ef_params_default();
+  p.progress = on_finish;
+  p.progress_user_data = &log;
+  ef_results *r = NULL;
+  ck_assert_int_eq(ef_extract_features(m, cfg, videos, 2, &p, &r), EF_EPARTIAL);
+  ck_assert_int_eq(log.status[0], EF_ENOTFOUND);
+  ck_assert_int_eq(log.status[0], ef_results_status(r, 0));
+  ck_assert(strstr(log.error[0], "/nonexistent/gone.mp4") != NULL);
+  ck_assert_int_eq(log.status[1], EF_OK);
+  ck_assert_str_eq(log.error[1], "");
+  ef_results_free(r);
+  ef_model_free(m);
+  ef_config_free(cfg);
+}
+END_TEST
+
+/* A params struct not made by ef_params_default(), or from a newer
+ * header, is refused before anything runs. */
+START_TEST(test_params_size_is_checked) {
+  ef_config *cfg = config_for(model_video);
+  ef_model *m = NULL;
+  ck_assert_int_eq(ef_model_load(cfg, &m), EF_OK);
+  const char *videos[] = {clip_short};
+  ef_results *r = NULL;
+  ef_params p = ef_params_default();
+  ck_assert_uint_eq(p.size, sizeof p);
+  p.size = 0;
+  ck_assert_int_eq(ef_extract_features(m, cfg, videos, 1, &p, &r), EF_EINVAL);
+  ck_assert_ptr_null(r);
+  ck_assert(strstr(ef_last_error(), "ef_params_default") != NULL);
+  p.size = sizeof p + 8;
+  ck_assert_int_eq(ef_perform_feature_extraction(cfg, videos, 1, &p, NULL),
+                   EF_EINVAL);
+  ck_assert(strstr(ef_last_error(), "ef_params.size") != NULL);
+  /* Nothing was written. */
+  char out[4096];
+  snprintf(out, sizeof out, "%s/out", dir);
+  struct stat sb;
+  ck_assert_int_ne(stat(out, &sb), 0);
+  ef_model_free(m);
+  ef_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_model_errors) {
   ef_config *cfg = config_for("/nonexistent/model.pt");
   ef_model *m = NULL;
@@ -269,6 +336,8 @@ int main(void) {
   tcase_add_test(tc, test_batch_size_does_not_change_features);
   tcase_add_test(tc, test_progress_and_cancel);
   tcase_add_test(tc, test_bad_video_fails_alone);
+  tcase_add_test(tc, test_progress_tells_why_a_video_failed);
+  tcase_add_test(tc, test_params_size_is_checked);
   tcase_add_test(tc, test_model_errors);
   tcase_add_test(tc, test_perform_writes_files_and_stats);
   suite_add_tcase(s, tc);

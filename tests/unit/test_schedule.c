@@ -191,6 +191,16 @@ START_TEST(test_bins_and_figures) {
   ck_assert_double_eq(ef_plan_figure_value(p, EF_PLAN_MAKESPAN_LOWER_BOUND),
                       112);
   ef_plan_free(p);
+
+  /* Options not made by ef_plan_options_default, or of a newer header. */
+  p = NULL;
+  o.size = 0;
+  ck_assert_int_eq(ef_plan_create(cfg, &o, &p), EF_EINVAL);
+  ck_assert_ptr_null(p);
+  ck_assert(strstr(ef_last_error(), "ef_plan_options_default") != NULL);
+  o.size = sizeof o + 4;
+  ck_assert_int_eq(ef_plan_create(cfg, &o, &p), EF_EINVAL);
+  ck_assert(strstr(ef_last_error(), "ef_plan_options.size") != NULL);
   ef_config_free(cfg);
 }
 END_TEST
