@@ -9,6 +9,9 @@ compiled extension).
         for r in ef.extract_features(model, cfg, ["a.mp4"]):
             print(r.path, r.features.shape, r.window_starts[:3])
 
+Large runs are planned into bins (one task each) with ef.Plan; see
+plan.py.
+
 The library is found through $EF_LIBRARY, pkg-config or the build tree
 (see _lib.py). Failures raise ef.Error (code, name, message).
 """
@@ -19,10 +22,12 @@ from .extract import (CancelFlag, Progress, Stats, VideoFeatures,
                       VideoOutcome, extract_features,
                       perform_feature_extraction)
 from .model import Model
+from .plan import Bin, Plan, PlanConfig, ScheduleStatus, Video
 
 __all__ = ["Config", "Model", "Error", "CancelFlag", "Progress", "Stats",
            "VideoFeatures", "VideoOutcome", "extract_features",
-           "perform_feature_extraction", "status_name", "library_version",
+           "perform_feature_extraction", "Plan", "PlanConfig", "Bin",
+           "Video", "ScheduleStatus", "status_name", "library_version",
            "library_path"]
 
 __version__ = "0.1.0"

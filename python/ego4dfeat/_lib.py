@@ -50,11 +50,32 @@ class Params(ctypes.Structure):
     ]
 
 
+class PlanOptions(ctypes.Structure):
+    """ef_plan_options. Always start from ef_plan_options_default() and set
+    fields by name, so a field added to the header needs only this list."""
+    _fields_ = [
+        ("strict", ctypes.c_int),
+        ("parallelism", ctypes.c_int),
+        ("reserved", ctypes.c_int * 8),
+    ]
+
+
 # ef_time_kind, in the header's order.
 TIME_KINDS = ("model_load", "decode_wait", "transfer", "forward", "save",
               "decode", "overall")
 # ef_video_outcome, in the header's order.
 OUTCOMES = ("done", "skipped", "failed", "not_run")
+# ef_plan_figure, in the header's order (EF_PLAN_ cut, lower case).
+PLAN_FIGURES = ("videos", "bins", "bins_lower_bound", "capacity", "total",
+                "longest", "parallelism", "makespan", "makespan_lower_bound",
+                "n_schedules", "reference_seconds", "oversize",
+                "unknown_length", "bins_fewest")
+# The figures that are counts (whole numbers): read as int.
+PLAN_COUNT_FIGURES = frozenset(("videos", "bins", "bins_lower_bound",
+                                "parallelism", "n_schedules", "oversize",
+                                "unknown_length", "bins_fewest"))
+# ef_bin_state, in the header's order.
+BIN_STATES = ("not_started", "running", "finished", "cancelled", "failed")
 
 _c = ctypes
 _P = ctypes.c_void_p  # every opaque handle
@@ -114,6 +135,34 @@ _FUNCTIONS = {
     "ef_stats_total_windows": (_c.c_int64, [_P]),
     "ef_stats_total_forward_passes": (_c.c_int64, [_P]),
     "ef_stats_free": (None, [_P]),
+    "ef_plan_options_default": (PlanOptions, []),
+    "ef_plan_create": (_c.c_int, [_P, _c.POINTER(PlanOptions), _PP]),
+    "ef_plan_save": (_c.c_int, [_P]),
+    "ef_plan_load": (_c.c_int, [_S, _PP]),
+    "ef_plan_free": (None, [_P]),
+    "ef_plan_dir": (_S, [_P]),
+    "ef_plan_config": (_P, [_P]),
+    "ef_plan_figure_value": (_c.c_double, [_P, _c.c_int]),
+    "ef_plan_bin_count": (_c.c_size_t, [_P]),
+    "ef_plan_bin_size": (_c.c_size_t, [_P, _c.c_size_t]),
+    "ef_plan_bin_seconds": (_c.c_double, [_P, _c.c_size_t]),
+    "ef_plan_video_uid": (_S, [_P, _c.c_size_t, _c.c_size_t]),
+    "ef_plan_video_seconds": (_c.c_double, [_P, _c.c_size_t, _c.c_size_t]),
+    "ef_plan_video_frames": (_c.c_int64, [_P, _c.c_size_t, _c.c_size_t]),
+    "ef_plan_bin_complete": (_c.c_int, [_P, _c.c_size_t]),
+    "ef_plan_bin_config": (_c.c_int, [_P, _c.c_size_t, _PP]),
+    "ef_schedule_status_begin": (_c.c_int, [_P, _c.c_size_t, _S, _PP]),
+    "ef_schedule_status_set": (_c.c_int, [_P, _S, _c.c_int, _S]),
+    "ef_schedule_status_finish": (_c.c_int, [_P, _c.c_int, _S]),
+    "ef_schedule_status_free": (None, [_P]),
+    "ef_plan_run_bin": (_c.c_int, [_P, _c.c_size_t, _S, _c.POINTER(Params),
+                                   _PP]),
+    "ef_plan_read_status": (_c.c_int, [_P]),
+    "ef_plan_bin_state": (_c.c_int, [_P, _c.c_size_t]),
+    "ef_plan_bin_runner": (_S, [_P, _c.c_size_t]),
+    "ef_plan_bin_error": (_S, [_P, _c.c_size_t]),
+    "ef_plan_video_outcome": (_c.c_int, [_P, _c.c_size_t, _c.c_size_t]),
+    "ef_plan_video_error": (_S, [_P, _c.c_size_t, _c.c_size_t]),
 }
 
 # ---- Finding the library ----------------------------------------------------

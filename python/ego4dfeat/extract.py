@@ -245,6 +245,14 @@ def perform_feature_extraction(config, videos=None, progress=None,
     rc = lib.ef_perform_feature_extraction(config._handle(), paths, n,
                                            ctypes.byref(params),
                                            ctypes.byref(out))
+    return _run_result(lib, call, rc, out)
+
+
+def _run_result(lib, call, rc, out):
+    """The Stats of a run that returned rc with its ef_stats in out (freed
+    here). Raises Error (with .stats) when rc is neither EF_OK nor
+    EF_EPARTIAL; an exception raised in the progress callback wins over
+    both. Shared by perform_feature_extraction and Plan.run_bin."""
     err = last_error(rc) if rc not in (OK, EPARTIAL) else None
     stats = None
     if out.value:
