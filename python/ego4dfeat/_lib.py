@@ -54,9 +54,9 @@ class PlanOptions(ctypes.Structure):
     """ef_plan_options. Always start from ef_plan_options_default() and set
     fields by name, so a field added to the header needs only this list."""
     _fields_ = [
+        ("size", ctypes.c_size_t),
         ("strict", ctypes.c_int),
         ("parallelism", ctypes.c_int),
-        ("reserved", ctypes.c_int * 8),
     ]
 
 
