@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "util/fs.h"
 
 const char *cli_common_help =
     "  --config-name NAME   config to load (configs/NAME.yaml)\n"
@@ -191,30 +193,11 @@ const char *cli_count(long long n, const char *one, const char *many, char *buf,
 }
 
 char *cli_read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    n += fread(buf + n, 1, cap - n - 1, f);
-    if (n < cap - 1)
-      break;
-    char *grown = realloc(buf, cap *= 2);
-    if (!grown)
-      free(buf);
-    buf = grown;
-  }
-  int bad = ferror(f);
-  fclose(f);
-  if (buf && bad) {
-    free(buf);
-    errno = EIO;
-    return NULL;
-  }
-  if (buf)
-    buf[n] = '\0';
-  return buf;
+  char *text = NULL;
+  int rc = fs_read_all(path, SIZE_MAX, &text, NULL);
+  if (rc < 0)
+    errno = -rc;
+  return text;
 }
 
 const char *cli_printable(const char *s, char *buf, size_t n) {

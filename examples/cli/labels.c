@@ -1,8 +1,8 @@
 /*
  * labels.c - class names for `ego4dfeat inference`: the labels file of a
  * classifier (text or JSON, see labels.h), a dataset's folder-to-name map,
- * and matching a class folder to a logit index. Holds the small JSON
- * reader these files need (strings, numbers, arrays, objects).
+ * and matching a class folder to a logit index. JSON is read with the
+ * library's lib/util/json.c.
  */
 #include "labels.h"
 
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util/json.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -41,222 +42,6 @@ static void drop_quotes(char *s) {
     if (*s != '"')
       *w++ = *s;
   *w = '\0';
-}
-
-/* ---- A small JSON reader --------------------------------------------------
- */
-
-typedef enum { J_STR, J_NUM, J_ARR, J_OBJ, J_LIT } jtype;
-
-typedef struct jval {
-  jtype t;
-  char *s;            /* J_STR */
-  double num;         /* J_NUM */
-  struct jval *items; /* J_ARR, J_OBJ values */
-  char **keys;        /* J_OBJ */
-  size_t n;
-} jval;
-
-typedef struct {
-  const char *p;
-  char *err;
-  size_t errlen;
-  int depth;
-} jparser;
-
-static void jval_clear(jval *v) {
-  for (size_t i = 0; i < v->n; i++) {
-    if (v->items)
-      jval_clear(&v->items[i]);
-    if (v->keys)
-      free(v->keys[i]);
-  }
-  free(v->items);
-  free(v->keys);
-  free(v->s);
-  memset(v, 0, sizeof *v);
-}
-
-static void skip_ws(jparser *j) {
-  while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
-    j->p++;
-}
-
-static int put_utf8(char *w, unsigned long c) {
-  if (c < 0x80) {
-    w[0] = (char)c;
-    return 1;
-  }
-  if (c < 0x800) {
-    w[0] = (char)(0xC0 | (c >> 6));
-    w[1] = (char)(0x80 | (c & 0x3F));
-    return 2;
-  }
-  if (c < 0x10000) {
-    w[0] = (char)(0xE0 | (c >> 12));
-    w[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-    w[2] = (char)(0x80 | (c & 0x3F));
-    return 3;
-  }
-  w[0] = (char)(0xF0 | (c >> 18));
-  w[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-  w[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-  w[3] = (char)(0x80 | (c & 0x3F));
-  return 4;
-}
-
-static int hex4(const char *p, unsigned long *out) {
-  char buf[5] = {0};
-  for (int i = 0; i < 4; i++) {
-    if (!isxdigit((unsigned char)p[i]))
-      return -1;
-    buf[i] = p[i];
-  }
-  *out = strtoul(buf, NULL, 16);
-  return 0;
-}
-
-/* A string at j->p (on its opening quote), unescaped into a new buffer:
- * never longer than its escaped form. */
-static char *parse_string(jparser *j) {
-  const char *start = ++j->p;
-  size_t len = 0;
-  while (j->p[len] && j->p[len] != '"')
-    len += j->p[len] == '\\' && j->p[len + 1] ? 2 : 1;
-  if (!j->p[len]) {
-    fail(j->err, j->errlen, "unterminated string");
-    return NULL;
-  }
-  char *out = malloc(len + 1), *w = out;
-  if (!out) {
-    fail(j->err, j->errlen, "out of memory");
-    return NULL;
-  }
-  const char *p = start;
-  while (*p != '"') {
-    if (*p != '\\') {
-      *w++ = *p++;
-      continue;
-    }
-    unsigned long c;
-    switch (*++p) {
-    case 'b': *w++ = '\b'; break;
-    case 'f': *w++ = '\f'; break;
-    case 'n': *w++ = '\n'; break;
-    case 'r': *w++ = '\r'; break;
-    case 't': *w++ = '\t'; break;
-    case 'u':
-      if (hex4(p + 1, &c) != 0)
-        goto bad_escape;
-      p += 4;
-      if (c >= 0xD800 && c < 0xDC00 && p[1] == '\\' && p[2] == 'u') {
-        unsigned long lo;
-        if (hex4(p + 3, &lo) == 0 && lo >= 0xDC00 && lo < 0xE000) {
-          c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
-          p += 6;
-        }
-      }
-      w += put_utf8(w, c);
-      break;
-    case '"':
-    case '\\':
-    case '/': *w++ = *p; break;
-    default: goto bad_escape;
-    }
-    p++;
-  }
-  *w = '\0';
-  j->p = p + 1;
-  return out;
-bad_escape:
-  free(out);
-  fail(j->err, j->errlen, "bad escape in a string");
-  return NULL;
-}
-
-static int parse_value(jparser *j, jval *v);
-
-/* An array or object body; j->p is on '[' or '{'. */
-static int parse_container(jparser *j, jval *v, int is_obj) {
-  char close = is_obj ? '}' : ']';
-  size_t cap = 0;
-  v->t = is_obj ? J_OBJ : J_ARR;
-  j->p++;
-  skip_ws(j);
-  if (*j->p == close) {
-    j->p++;
-    return 0;
-  }
-  for (;;) {
-    if (v->n == cap) {
-      cap = cap ? 2 * cap : 16;
-      jval *items = realloc(v->items, cap * sizeof *items);
-      if (items)
-        v->items = items;
-      char **keys = is_obj ? realloc(v->keys, cap * sizeof *keys) : NULL;
-      if (keys)
-        v->keys = keys;
-      if (!items || (is_obj && !keys))
-        return fail(j->err, j->errlen, "out of memory");
-    }
-    skip_ws(j);
-    char *key = NULL;
-    if (is_obj) {
-      if (*j->p != '"')
-        return fail(j->err, j->errlen, "expected a key");
-      if (!(key = parse_string(j)))
-        return -1;
-      skip_ws(j);
-      if (*j->p != ':') {
-        free(key);
-        return fail(j->err, j->errlen, "expected ':'");
-      }
-      j->p++;
-    }
-    memset(&v->items[v->n], 0, sizeof v->items[0]);
-    if (is_obj)
-      v->keys[v->n] = key;
-    v->n++; /* counted now, so a failure below frees it */
-    if (parse_value(j, &v->items[v->n - 1]) != 0)
-      return -1;
-    skip_ws(j);
-    if (*j->p == ',') {
-      j->p++;
-    } else if (*j->p == close) {
-      j->p++;
-      return 0;
-    } else {
-      return fail(j->err, j->errlen, "expected ',' or '%c'", close);
-    }
-  }
-}
-
-static int parse_value(jparser *j, jval *v) {
-  skip_ws(j);
-  if (++j->depth > 64)
-    return fail(j->err, j->errlen, "nested too deeply");
-  int rc = 0;
-  if (*j->p == '"') {
-    v->t = J_STR;
-    rc = (v->s = parse_string(j)) ? 0 : -1;
-  } else if (*j->p == '[' || *j->p == '{') {
-    rc = parse_container(j, v, *j->p == '{');
-  } else if (*j->p == '-' || isdigit((unsigned char)*j->p)) {
-    char *end;
-    v->t = J_NUM;
-    v->num = strtod(j->p, &end);
-    j->p = end;
-  } else if (strncmp(j->p, "true", 4) == 0 || strncmp(j->p, "null", 4) == 0) {
-    v->t = J_LIT;
-    j->p += 4;
-  } else if (strncmp(j->p, "false", 5) == 0) {
-    v->t = J_LIT;
-    j->p += 5;
-  } else {
-    rc = fail(j->err, j->errlen, "unexpected '%.10s'", j->p);
-  }
-  j->depth--;
-  return rc;
 }
 
 /* ---- Labels ---------------------------------------------------------------
@@ -287,76 +72,88 @@ static int set_label(label_set *l, size_t i, const char *id, const char *name,
 }
 
 /* One entry's id and name: "name" or ["id", "name"]. */
-static int entry_strings(const jval *v, const char **id, const char **name) {
-  if (v->t == J_STR) {
+static int entry_strings(json_doc *d, const json_node *v, const char **id,
+                         const char **name) {
+  if (json_string(v)) {
     *id = NULL;
-    *name = v->s;
+    *name = json_string(v);
     return 0;
   }
-  if (v->t == J_ARR && v->n == 2 && v->items[0].t == J_STR &&
-      v->items[1].t == J_STR) {
-    *id = v->items[0].s;
-    *name = v->items[1].s;
+  if (json_len(v) == 2 && json_string(json_at(d, v, 0)) &&
+      json_string(json_at(d, v, 1))) {
+    *id = json_string(json_at(d, v, 0));
+    *name = json_string(json_at(d, v, 1));
     return 0;
   }
   return -1;
 }
 
-/* The class index a key or number stands for; -1 if it is not one. */
-static long index_of(const jval *num, const char *key) {
+/* The class index a number (num) or an object key stands for; -1 if it
+ * is not one. */
+static long index_of(const json_node *num, const char *key) {
   if (num) {
-    if (num->t != J_NUM || num->num < 0 || num->num > 1e7 ||
-        num->num != (double)(long)num->num)
+    double x;
+    if (json_double(num, &x) != 0 || x < 0 || x > 1e7 || x != (double)(long)x)
       return -1;
-    return (long)num->num;
+    return (long)x;
   }
   char *end;
   long i = strtol(key, &end, 10);
   return (end == key || *end || i < 0 || i > 10000000) ? -1 : i;
 }
 
-static int labels_from_json(const jval *root, label_set *l, char *err,
-                            size_t errlen) {
+static int labels_from_array(json_doc *d, const json_node *root, label_set *l,
+                             char *err, size_t errlen) {
   const char *id, *name;
-  if (root->t == J_ARR) {
-    if (!(l->items = calloc(root->n ? root->n : 1, sizeof *l->items)))
-      return fail(err, errlen, "out of memory");
-    if (root->n == 0)
-      return fail(err, errlen, "no class names");
-    l->n = root->n;
-    for (size_t i = 0; i < root->n; i++) {
-      if (entry_strings(&root->items[i], &id, &name) != 0)
-        return fail(err, errlen, "item %zu is not a name or [id, name]", i);
-      if (set_label(l, i, id, name, err, errlen) != 0)
-        return -1;
-    }
-    return 0;
+  size_t n = json_len(root);
+  if (!(l->items = calloc(n ? n : 1, sizeof *l->items)))
+    return fail(err, errlen, "out of memory");
+  if (n == 0)
+    return fail(err, errlen, "no class names");
+  l->n = n;
+  for (size_t i = 0; i < n; i++) {
+    if (entry_strings(d, json_at(d, root, i), &id, &name) != 0)
+      return fail(err, errlen, "item %zu is not a name or [id, name]", i);
+    if (set_label(l, i, id, name, err, errlen) != 0)
+      return -1;
   }
-  if (root->t != J_OBJ)
+  return 0;
+}
+
+static int labels_from_json(json_doc *d, label_set *l, char *err,
+                            size_t errlen) {
+  const json_node *root = json_root(d);
+  if (json_is_array(root))
+    return labels_from_array(d, root, l, err, errlen);
+  if (!json_is_object(root))
     return fail(err, errlen, "expected a JSON list or object");
-  if (root->n == 0)
+  size_t n = json_pair_count(root);
+  if (n == 0)
     return fail(err, errlen, "no class names");
   /* {"name": index} when the values are numbers, else {"index": entry}. */
-  int by_name = root->n > 0 && root->items[0].t == J_NUM;
+  json_node *v;
+  json_pair(d, root, 0, &v);
+  int by_name = json_double(v, &(double){0}) == 0;
   long max = -1;
-  for (size_t i = 0; i < root->n; i++) {
-    long k = index_of(by_name ? &root->items[i] : NULL, root->keys[i]);
+  for (size_t i = 0; i < n; i++) {
+    const char *key = json_pair(d, root, i, &v);
+    long k = index_of(by_name ? v : NULL, key);
     if (k < 0)
-      return fail(err, errlen, "entry '%s' has no class index", root->keys[i]);
+      return fail(err, errlen, "entry '%s' has no class index", key);
     max = k > max ? k : max;
   }
   size_t count = (size_t)(max + 1);
   if (!(l->items = calloc(count ? count : 1, sizeof *l->items)))
     return fail(err, errlen, "out of memory");
   l->n = count;
-  for (size_t i = 0; i < root->n; i++) {
-    long k = index_of(by_name ? &root->items[i] : NULL, root->keys[i]);
+  for (size_t i = 0; i < n; i++) {
+    const char *key = json_pair(d, root, i, &v), *id, *name;
+    long k = index_of(by_name ? v : NULL, key);
     if (by_name) {
       id = NULL;
-      name = root->keys[i];
-    } else if (entry_strings(&root->items[i], &id, &name) != 0) {
-      return fail(err, errlen, "entry '%s' is not a name or [id, name]",
-                  root->keys[i]);
+      name = key;
+    } else if (entry_strings(d, v, &id, &name) != 0) {
+      return fail(err, errlen, "entry '%s' is not a name or [id, name]", key);
     }
     if (set_label(l, (size_t)k, id, name, err, errlen) != 0)
       return -1;
@@ -423,13 +220,11 @@ int labels_load(const char *path, label_set *out, char *err, size_t errlen) {
   const char *first = text + strspn(text, " \t\r\n");
   int rc;
   if (*first == '[' || *first == '{') {
-    jval root;
-    memset(&root, 0, sizeof root);
-    jparser j = {first, err, errlen, 0};
-    rc = parse_value(&j, &root);
+    json_doc d;
+    rc = json_parse(&d, text, strlen(text), err, errlen);
     if (rc == 0)
-      rc = labels_from_json(&root, out, err, errlen);
-    jval_clear(&root);
+      rc = labels_from_json(&d, out, err, errlen);
+    json_free(&d);
   } else {
     rc = labels_from_text(text, out, err, errlen);
   }

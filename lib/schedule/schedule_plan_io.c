@@ -16,6 +16,7 @@
 #include "schedule/schedule_internal.h"
 #include "schedule/schedule_json.h"
 #include "util/error.h"
+#include "util/membuf.h"
 
 #define PLAN_FORMAT "ego4dfeat-plan"
 
@@ -98,36 +99,37 @@ static int config_from_text(const char *path, const char *text,
 }
 
 /* Reads the bins of a parsed plan file into p. */
-static int load_bins(ef_plan *p, jdoc *d, const char *path) {
-  yaml_node_t *bins = jget(d, jroot(d), "bins");
+static int load_bins(ef_plan *p, json_doc *d, const char *path) {
+  json_node *bins = json_get(d, json_root(d), "bins");
   int64_t n_videos = 0;
   if (!bins || bins->type != YAML_SEQUENCE_NODE ||
-      jint(jget(d, jroot(d), "videos"), &n_videos) != 0 || n_videos < 0)
+      json_int(json_get(d, json_root(d), "videos"), &n_videos) != 0 ||
+      n_videos < 0)
     return bad_plan(path, "no bins or video count");
-  size_t nb = jlen(bins);
+  size_t nb = json_len(bins);
   p->bins = calloc(nb ? nb : 1, sizeof *p->bins);
   p->videos = calloc(n_videos ? (size_t)n_videos : 1, sizeof *p->videos);
   if (!p->bins || !p->videos)
     return sched_nomem();
   size_t k = 0;
   for (size_t b = 0; b < nb; b++) {
-    yaml_node_t *vs = jget(d, jat(d, bins, b), "videos");
+    json_node *vs = json_get(d, json_at(d, bins, b), "videos");
     if (!vs || vs->type != YAML_SEQUENCE_NODE)
       return bad_plan(path, "a bin without videos");
     plan_bin *pb = &p->bins[b];
     pb->first = k;
-    pb->n = jlen(vs);
+    pb->n = json_len(vs);
     p->n_bins = b + 1;
     for (size_t i = 0; i < pb->n; i++, k++) {
-      yaml_node_t *v = jat(d, vs, i);
-      const char *uid = jstr(jget(d, v, "uid"));
+      json_node *v = json_at(d, vs, i);
+      const char *uid = json_string(json_get(d, v, "uid"));
       double sec;
       if (k >= (size_t)n_videos)
         return bad_plan(path, "more videos than it says");
       plan_video *pv = &p->videos[k];
-      if (!uid || jint(jget(d, v, "frames"), &pv->frames) != 0 ||
-          jint(jget(d, v, "windows"), &pv->windows) != 0 ||
-          jdouble(jget(d, v, "seconds"), &sec) != 0 || sec < 0)
+      if (!uid || json_int(json_get(d, v, "frames"), &pv->frames) != 0 ||
+          json_int(json_get(d, v, "windows"), &pv->windows) != 0 ||
+          json_double(json_get(d, v, "seconds"), &sec) != 0 || sec < 0)
         return bad_plan(path, "a video without uid, frames or seconds");
       pv->ms = llround(sec * 1000.0);
       pv->outcome = EF_VIDEO_NOT_RUN;
@@ -148,7 +150,7 @@ int ef_plan_load(const char *path, ef_plan **out) {
   *out = NULL;
   struct stat sb;
   char *file = NULL, *dir = NULL;
-  jdoc d = {0};
+  json_doc d = {0};
   ef_settings s;
   int settings_ok = 0, rc;
   ef_plan *p = calloc(1, sizeof *p);
@@ -162,15 +164,15 @@ int ef_plan_load(const char *path, ef_plan **out) {
   }
   if ((rc = jdoc_load(file, &d)) != EF_OK)
     goto fail;
-  const char *fmt = jstr(jget(&d, jroot(&d), "format"));
-  const char *key = jstr(jget(&d, jroot(&d), "key"));
-  const char *yaml = jstr(jget(&d, jroot(&d), "config"));
+  const char *fmt = json_string(json_get(&d, json_root(&d), "format"));
+  const char *key = json_string(json_get(&d, json_root(&d), "key"));
+  const char *yaml = json_string(json_get(&d, json_root(&d), "config"));
   int64_t version = 0;
   if (!fmt || strcmp(fmt, PLAN_FORMAT) != 0) {
     rc = bad_plan(file, "no \"format\": \"" PLAN_FORMAT "\"");
     goto fail;
   }
-  if (jint(jget(&d, jroot(&d), "version"), &version) != 0 ||
+  if (json_int(json_get(&d, json_root(&d), "version"), &version) != 0 ||
       version != FILE_VERSION) {
     rc = bad_plan(file, "unknown version");
     goto fail;
@@ -199,7 +201,7 @@ int ef_plan_load(const char *path, ef_plan **out) {
     goto fail;
   free(dir);
   settings_free(&s);
-  jdoc_free(&d);
+  json_free(&d);
   free(file);
   *out = p;
   return EF_OK;
@@ -207,7 +209,7 @@ fail:
   free(dir);
   if (settings_ok)
     settings_free(&s);
-  jdoc_free(&d);
+  json_free(&d);
   free(file);
   ef_plan_free(p);
   return rc;

@@ -14,6 +14,7 @@
 #include "schedule/schedule_internal.h"
 #include "schedule/schedule_json.h"
 #include "util/error.h"
+#include "util/membuf.h"
 
 #define STATUS_FORMAT "ego4dfeat-status"
 
@@ -202,7 +203,7 @@ int ef_schedule_status_finish(ef_schedule_status *st, ef_bin_state state,
 static int read_bin_status(ef_plan *p, size_t bin) {
   plan_bin *b = &p->bins[bin];
   char *path = status_file(p->dir, bin);
-  jdoc d;
+  json_doc d;
   if (!path)
     return sched_nomem();
   for (size_t i = 0; i < b->n; i++) {
@@ -225,27 +226,30 @@ static int read_bin_status(ef_plan *p, size_t bin) {
     free(path);
     return rc;
   }
-  yaml_node_t *root = jroot(&d), *videos = jget(&d, root, "videos");
-  const char *fmt = jstr(jget(&d, root, "format"));
-  int state = name_index(state_names, 5, jstr(jget(&d, root, "state")));
+  json_node *root = json_root(&d), *videos = json_get(&d, root, "videos");
+  const char *fmt = json_string(json_get(&d, root, "format"));
+  int state =
+      name_index(state_names, 5, json_string(json_get(&d, root, "state")));
   int64_t file_bin = -1;
   if (!fmt || strcmp(fmt, STATUS_FORMAT) != 0 || state < 0 ||
-      jint(jget(&d, root, "bin"), &file_bin) != 0 || file_bin != (int64_t)bin ||
-      !videos || videos->type != YAML_SEQUENCE_NODE) {
+      json_int(json_get(&d, root, "bin"), &file_bin) != 0 ||
+      file_bin != (int64_t)bin || !videos ||
+      videos->type != YAML_SEQUENCE_NODE) {
     rc = ef_error_set(EF_EINVAL, "%s: not the status file of bin %zu", path,
                       bin);
     goto done;
   }
   b->state = (ef_bin_state)state;
-  if (!(b->runner = dup_or_empty(jstr(jget(&d, root, "runner")))) ||
-      !(b->error = dup_or_empty(jstr(jget(&d, root, "error"))))) {
+  if (!(b->runner = dup_or_empty(json_string(json_get(&d, root, "runner")))) ||
+      !(b->error = dup_or_empty(json_string(json_get(&d, root, "error"))))) {
     rc = sched_nomem();
     goto done;
   }
-  for (size_t k = 0; k < jlen(videos); k++) {
-    yaml_node_t *e = jat(&d, videos, k);
-    const char *uid = jstr(jget(&d, e, "uid"));
-    int outcome = name_index(outcome_names, 4, jstr(jget(&d, e, "outcome")));
+  for (size_t k = 0; k < json_len(videos); k++) {
+    json_node *e = json_at(&d, videos, k);
+    const char *uid = json_string(json_get(&d, e, "uid"));
+    int outcome =
+        name_index(outcome_names, 4, json_string(json_get(&d, e, "outcome")));
     if (!uid || outcome < 0)
       continue;
     /* Written in the bin's order, so position k is nearly always it. */
@@ -258,14 +262,14 @@ static int read_bin_status(ef_plan *p, size_t bin) {
       continue; /* not a video of this bin: ignore it */
     plan_video *v = &p->videos[b->first + i];
     v->outcome = (ef_video_outcome)outcome;
-    const char *err = jstr(jget(&d, e, "error"));
+    const char *err = json_string(json_get(&d, e, "error"));
     if (err && *err && !(v->error = strdup(err))) {
       rc = sched_nomem();
       goto done;
     }
   }
 done:
-  jdoc_free(&d);
+  json_free(&d);
   free(path);
   return rc;
 }

@@ -108,9 +108,30 @@ void membuf_puts(membuf *b, const char *s) {
 
 /* A JSON string literal. Bytes from 0x80 pass through: uids and paths are
  * UTF-8 (and libyaml reads them back as such). */
+/* The length of the UTF-8 sequence at s and its code point, or 0 if the
+ * bytes there are not one (overlong forms and surrogates included). */
+static size_t utf8_at(const unsigned char *s, unsigned long *cp) {
+  size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+  if (n == 0 || s[0] > 0xf4)
+    return 0;
+  unsigned long c = s[0] & (0x3f >> (n - 1));
+  for (size_t i = 1; i < n; i++) {
+    if ((s[i] & 0xc0) != 0x80)
+      return 0;
+    c = (c << 6) | (s[i] & 0x3f);
+  }
+  static const unsigned long least[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (c < least[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+    return 0;
+  *cp = c;
+  return n;
+}
+
 void membuf_json(membuf *b, const char *s) {
   membuf_put(b, "\"", 1);
   for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
+    unsigned long cp;
+    size_t n;
     switch (*c) {
     case '"': membuf_put(b, "\\\"", 2); break;
     case '\\': membuf_put(b, "\\\\", 2); break;
@@ -118,10 +139,25 @@ void membuf_json(membuf *b, const char *s) {
     case '\r': membuf_put(b, "\\r", 2); break;
     case '\t': membuf_put(b, "\\t", 2); break;
     default:
-      if (*c < 0x20)
+      if (*c < 0x20 || *c == 0x7f) {
         membuf_printf(b, "\\u%04x", *c);
-      else
+      } else if (*c < 0x80) {
         membuf_put(b, (const char *)c, 1);
+      } else if ((n = utf8_at(c, &cp)) == 0) {
+        /* Not UTF-8 (a file name may be any bytes): JSON cannot hold the
+         * byte, so it goes as U+0000 and its two hex digits, which
+         * json.c turns back into it. */
+        membuf_printf(b, "\\u0000%02x", *c);
+      } else if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+                 cp == 0xfeff || cp == 0xfffe || cp == 0xffff) {
+        /* Raw, these are line breaks or not allowed to a YAML reader
+         * (libyaml reads the files back). */
+        membuf_printf(b, "\\u%04lx", cp);
+        c += n - 1;
+      } else {
+        membuf_put(b, (const char *)c, n);
+        c += n - 1;
+      }
     }
   }
   membuf_put(b, "\"", 1);

@@ -35,8 +35,11 @@ void membuf_u32le(membuf *b, uint32_t v);
 void membuf_f32le(membuf *b, const float *v, size_t n);
 void membuf_puts(membuf *b, const char *s);
 void membuf_printf(membuf *b, const char *fmt, ...) EF_PRINTF(2, 3);
-/* s as a JSON string literal (NULL as ""). Bytes from 0x80 pass through:
- * uids and paths are UTF-8. */
+/* s as a JSON string literal (NULL as ""). UTF-8 passes through, but for
+ * the characters a YAML reader would fold or refuse (DEL, U+0080-U+009F,
+ * U+2028, U+2029, U+FEFF, U+FFFE, U+FFFF), which are escaped; a byte
+ * that is not UTF-8 is written "\u0000" and its two hex digits, which
+ * util/json.c reads back as that byte. */
 void membuf_json(membuf *b, const char *s);
 
 #endif

@@ -258,6 +258,16 @@ def test_errors(tmp_path, colour_model, k400, models):
     assert "8 values per window but there are 3 class names" in p.stderr
     p = inference("mvit_k400", colour_model, "cifar", k400, lab, check=2)
     assert "k400 or imagenet" in p.stderr
+    # Labels files that are not JSON, or not names, say which and where.
+    broken = tmp_path / "broken.json"
+    for text, why in (('{"red": 0,\n "green": 1', "invalid JSON at line"),
+                      ('["red", 3, "blue"]', "item 1 is not a name"),
+                      ('[red, green, blue]', "item 0 is not a name"),
+                      ('{"red": "0"}', "entry 'red' has no class index")):
+        broken.write_text(text)
+        p = inference("mvit_k400", colour_model, "k400", k400,
+                      f"model_config.labels_path={broken}", check=2)
+        assert str(broken) in p.stderr and why in p.stderr, p.stderr
     p = inference("mvit_k400", colour_model, "k400", tmp_path / "none", lab,
                   check=2)
     assert "cannot open folder" in p.stderr

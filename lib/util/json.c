@@ -1,0 +1,169 @@
+/*
+ * json.c - see json.h.
+ */
+#include "util/json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int hex_digit(unsigned char c) {
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
+}
+
+/* A byte that is not UTF-8 was written as U+0000 and two hex digits
+ * (membuf_json): each scalar gets its bytes back, in place. Any other
+ * U+0000 ends the string, as it would in C. */
+static void restore_bytes(yaml_document_t *doc) {
+  for (yaml_node_t *n = doc->nodes.start; n < doc->nodes.top; n++) {
+    if (n->type != YAML_SCALAR_NODE)
+      continue;
+    unsigned char *v = n->data.scalar.value;
+    size_t len = n->data.scalar.length, w = 0;
+    if (!memchr(v, 0, len))
+      continue;
+    for (size_t r = 0; r < len; r++) {
+      if (v[r] != 0) {
+        v[w++] = v[r];
+      } else if (r + 2 < len && hex_digit(v[r + 1]) >= 0 &&
+                 hex_digit(v[r + 2]) >= 0) {
+        v[w++] =
+            (unsigned char)(hex_digit(v[r + 1]) * 16 + hex_digit(v[r + 2]));
+        r += 2;
+      } else {
+        break;
+      }
+    }
+    v[w] = '\0';
+    n->data.scalar.length = w;
+  }
+}
+
+int json_parse(json_doc *d, const char *text, size_t len, char *err,
+               size_t errlen) {
+  memset(d, 0, sizeof *d);
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+  int rc = 0;
+  if (!yaml_parser_load(&parser, &d->doc)) {
+    snprintf(err, errlen, "invalid JSON at line %zu: %s",
+             parser.problem_mark.line + 1,
+             parser.problem ? parser.problem : "parse error");
+    rc = -1;
+  } else {
+    d->loaded = 1;
+    restore_bytes(&d->doc);
+    if (!yaml_document_get_root_node(&d->doc)) {
+      snprintf(err, errlen, "empty file");
+      json_free(d);
+      rc = -1;
+    }
+  }
+  yaml_parser_delete(&parser);
+  return rc;
+}
+
+void json_free(json_doc *d) {
+  if (d->loaded)
+    yaml_document_delete(&d->doc);
+  d->loaded = 0;
+}
+
+json_node *json_root(json_doc *d) {
+  return d->loaded ? yaml_document_get_root_node(&d->doc) : NULL;
+}
+
+int json_is_array(const json_node *n) {
+  return n && n->type == YAML_SEQUENCE_NODE;
+}
+
+int json_is_object(const json_node *n) {
+  return n && n->type == YAML_MAPPING_NODE;
+}
+
+size_t json_len(const json_node *n) {
+  return json_is_array(n) ? (size_t)(n->data.sequence.items.top -
+                                     n->data.sequence.items.start)
+                          : 0;
+}
+
+size_t json_pair_count(const json_node *n) {
+  return json_is_object(n)
+             ? (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start)
+             : 0;
+}
+
+json_node *json_at(json_doc *d, const json_node *array, size_t i) {
+  return yaml_document_get_node(&d->doc, array->data.sequence.items.start[i]);
+}
+
+const char *json_pair(json_doc *d, const json_node *object, size_t i,
+                      json_node **value) {
+  const yaml_node_pair_t *p = &object->data.mapping.pairs.start[i];
+  *value = yaml_document_get_node(&d->doc, p->value);
+  return json_text(yaml_document_get_node(&d->doc, p->key));
+}
+
+json_node *json_get(json_doc *d, const json_node *object, const char *key) {
+  for (size_t i = 0; i < json_pair_count(object); i++) {
+    json_node *v;
+    const char *k = json_pair(d, object, i, &v);
+    if (k && strcmp(k, key) == 0)
+      return v;
+  }
+  return NULL;
+}
+
+const char *json_text(const json_node *n) {
+  return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
+                                          : NULL;
+}
+
+const char *json_string(const json_node *n) {
+  return n && n->type == YAML_SCALAR_NODE &&
+                 n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE
+             ? (const char *)n->data.scalar.value
+             : NULL;
+}
+
+/* A plain scalar's text: JSON's numbers and literals. */
+static const char *plain_text(const json_node *n) {
+  return n && n->type == YAML_SCALAR_NODE &&
+                 n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE
+             ? (const char *)n->data.scalar.value
+             : NULL;
+}
+
+int json_int(const json_node *n, int64_t *out) {
+  const char *s = plain_text(n);
+  char *end;
+  if (!s || !*s)
+    return -1;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (*end || errno)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+int json_double(const json_node *n, double *out) {
+  const char *s = plain_text(n);
+  char *end;
+  if (!s || !*s)
+    return -1;
+  double v = strtod(s, &end);
+  if (*end || !isfinite(v))
+    return -1;
+  *out = v;
+  return 0;
+}
