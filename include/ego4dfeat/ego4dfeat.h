@@ -482,6 +482,9 @@ typedef enum {
 /* One figure of the plan (counts are whole numbers); 0 for a NULL plan
  * or an unknown figure. */
 EF_API double ef_plan_figure_value(const ef_plan *plan, ef_plan_figure figure);
+/* The figure's name: the enum's without EF_PLAN_, in lower case
+ * ("makespan"). NULL past the last figure, so a caller can list them. */
+EF_API const char *ef_plan_figure_name(int figure);
 
 /* Bins, and the videos of each (largest estimate first). Out-of-range
  * indices give 0, NULL or -1. */
@@ -518,6 +521,12 @@ typedef enum {
   EF_BIN_FAILED
 } ef_bin_state;
 
+/* The names the status files use: "not_started", "running", ... for a
+ * bin state; "done", "skipped", "failed", "not_run" for a video outcome.
+ * NULL past the last. */
+EF_API const char *ef_bin_state_name(int state);
+EF_API const char *ef_video_outcome_name(int outcome);
+
 /* Records the run of one bin in its status file. begin writes the file at
  * once (state running, every video not run); set records one video's
  * outcome and rewrites the file if it changed; finish writes the final
@@ -537,8 +546,8 @@ EF_API void ef_schedule_status_free(ef_schedule_status *st);
 /* Runs one bin of a plan as a scheduled task does: begins its status file
  * (runner as for ef_schedule_status_begin), extracts the bin's videos
  * with ef_perform_feature_extraction (params may be NULL; its progress
- * callback, if any, is called as usual), records each video's outcome as
- * it ends and the failure messages at the end, then the bin's final state
+ * callback, if any, is called as usual), records each video's outcome
+ * and failure message as it ends, then the bin's final state
  * (finished, cancelled or failed). A status file that cannot be written
  * is a warning (ef_log_set_callback), not a failure. Returns what the
  * extraction returned; *out (may be NULL) gets its stats, NULL when the

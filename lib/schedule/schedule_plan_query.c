@@ -30,6 +30,27 @@ double ef_plan_figure_value(const ef_plan *p, ef_plan_figure f) {
   return p->figures[f];
 }
 
+const char *ef_plan_figure_name(int figure) {
+  /* In the order of ef_plan_figure. */
+  static const char *const names[] = {"videos",
+                                      "bins",
+                                      "bins_lower_bound",
+                                      "capacity",
+                                      "total",
+                                      "longest",
+                                      "parallelism",
+                                      "makespan",
+                                      "makespan_lower_bound",
+                                      "n_schedules",
+                                      "reference_seconds",
+                                      "oversize",
+                                      "unknown_length",
+                                      "bins_fewest"};
+  _Static_assert(sizeof names / sizeof *names == EF_PLAN_FIGURE_COUNT_,
+                 "one name per ef_plan_figure");
+  return figure >= 0 && figure < EF_PLAN_FIGURE_COUNT_ ? names[figure] : NULL;
+}
+
 size_t ef_plan_bin_count(const ef_plan *p) {
   return p ? p->n_bins : 0;
 }

@@ -22,10 +22,22 @@ static char *dup_or_empty(const char *s) {
   return strdup(s ? s : "");
 }
 
+/* In the order of ef_video_outcome and ef_bin_state. */
 static const char *const outcome_names[] = {"done", "skipped", "failed",
                                             "not_run"};
 static const char *const state_names[] = {"not_started", "running", "finished",
                                           "cancelled", "failed"};
+#define N_OUTCOMES (sizeof outcome_names / sizeof *outcome_names)
+#define N_STATES (sizeof state_names / sizeof *state_names)
+
+const char *ef_bin_state_name(int state) {
+  return state >= 0 && (size_t)state < N_STATES ? state_names[state] : NULL;
+}
+
+const char *ef_video_outcome_name(int outcome) {
+  return outcome >= 0 && (size_t)outcome < N_OUTCOMES ? outcome_names[outcome]
+                                                      : NULL;
+}
 
 static int name_index(const char *const *names, size_t n, const char *s) {
   for (size_t i = 0; s && i < n; i++)
@@ -228,8 +240,8 @@ static int read_bin_status(ef_plan *p, size_t bin) {
   }
   json_node *root = json_root(&d), *videos = json_get(&d, root, "videos");
   const char *fmt = json_string(json_get(&d, root, "format"));
-  int state =
-      name_index(state_names, 5, json_string(json_get(&d, root, "state")));
+  int state = name_index(state_names, N_STATES,
+                         json_string(json_get(&d, root, "state")));
   int64_t file_bin = -1;
   if (!fmt || strcmp(fmt, STATUS_FORMAT) != 0 || state < 0 ||
       json_int(json_get(&d, root, "bin"), &file_bin) != 0 ||
@@ -248,8 +260,8 @@ static int read_bin_status(ef_plan *p, size_t bin) {
   for (size_t k = 0; k < json_len(videos); k++) {
     json_node *e = json_at(&d, videos, k);
     const char *uid = json_string(json_get(&d, e, "uid"));
-    int outcome =
-        name_index(outcome_names, 4, json_string(json_get(&d, e, "outcome")));
+    int outcome = name_index(outcome_names, N_OUTCOMES,
+                             json_string(json_get(&d, e, "outcome")));
     if (!uid || outcome < 0)
       continue;
     /* Written in the bin's order, so position k is nearly always it. */

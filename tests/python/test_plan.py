@@ -334,3 +334,18 @@ def test_schedule_status_by_hand(ef, make_plan):
         (first, "failed", "boom"), (second, "not_run", "")]
     assert os.path.exists(os.path.join(plan.dir, "status",
                                        "bin_00002.json"))
+
+
+def test_the_binding_names_match_the_library(ef):
+    """The binding's names of figures, bin states and outcomes are the
+    library's, in the header's order (a new enum value fails here)."""
+    from ego4dfeat import _lib
+    lib = _lib.lib()
+    for names, fn in ((_lib.PLAN_FIGURES, lib.ef_plan_figure_name),
+                      (_lib.BIN_STATES, lib.ef_bin_state_name),
+                      (_lib.OUTCOMES, lib.ef_video_outcome_name)):
+        got = []
+        while fn(len(got)) is not None:
+            got.append(fn(len(got)).decode())
+        assert tuple(got) == names
+        assert fn(-1) is None
