@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "util/fs.h"
+#include "util/utf8.h"
 
 const char *cli_common_help =
     "  --config-name NAME   config to load (configs/NAME.yaml)\n"
@@ -202,12 +203,20 @@ char *cli_read_file(const char *path) {
 
 const char *cli_printable(const char *s, char *buf, size_t n) {
   size_t w = 0;
-  for (; s && *s && w + 5 < n; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c < 0x20 || c == 0x7f)
-      w += (size_t)snprintf(buf + w, n - w, "\\x%02x", c);
-    else
-      buf[w++] = (char)c;
+  const unsigned char *u = (const unsigned char *)(s ? s : "");
+  while (*u && w + 9 < n) {
+    unsigned long cp = *u;
+    size_t len = *u < 0x80 ? 1 : utf8_at(u, &cp);
+    /* Control characters (C1 ones too, e.g. U+0085, a line break to
+     * some terminals) and bytes that are not UTF-8, as their bytes. */
+    if (len == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+      for (size_t i = 0; i < (len ? len : 1); i++)
+        w += (size_t)snprintf(buf + w, n - w, "\\x%02x", u[i]);
+    } else {
+      memcpy(buf + w, u, len);
+      w += len;
+    }
+    u += len ? len : 1;
   }
   buf[w] = '\0';
   return buf;

@@ -53,8 +53,9 @@ const volatile int *cli_cancel_on_signals(void);
 /* 128 + the signal that raised the flag (130 for SIGINT, 143 for SIGTERM,
  * as a shell reports a process killed by it), or 0 if none came. */
 int cli_cancel_exit_code(void);
-/* s with control characters written as \xNN (cut to fit n bytes), so a
- * hostile uid cannot break a log line; returns buf. */
+/* s with control characters (C0, DEL, C1) and bytes that are not UTF-8
+ * written as \xNN (cut to fit n bytes), so a hostile uid cannot break a
+ * log line or a terminal; returns buf. */
 const char *cli_printable(const char *s, char *buf, size_t n);
 /* Common options text for --help. */
 extern const char *cli_common_help;

@@ -12,6 +12,7 @@
 #include "config/config_tree.h"
 #include "util/error.h"
 #include "util/membuf.h"
+#include "util/utf8.h"
 
 /* Deeper documents are rejected rather than risking the C stack. */
 #define MAX_DEPTH 64
@@ -51,12 +52,24 @@ static int parse_scalar(reader *r, const yaml_event_t *ev, cfg_node **out) {
   const char *tag = (const char *)ev->data.scalar.tag;
   bool quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
                 (tag && strcmp(tag, YAML_STR_TAG) == 0);
-  if (strlen(text) != len)
-    return ef_error_set(EF_ECONFIG, "%s:%zu: NUL characters are not allowed",
-                        r->origin, line_of(ev));
+  char *bytes = NULL; /* the text with its non-UTF-8 bytes back (utf8.h) */
+  if (strlen(text) != len) {
+    int stray = 0;
+    if (!(bytes = malloc(len + 1)))
+      return ef_error_set(EF_ENOMEM, "%s: out of memory", r->origin);
+    memcpy(bytes, text, len);
+    len = utf8_restore_bytes((unsigned char *)bytes, len, &stray);
+    text = bytes;
+    if (stray) {
+      free(bytes);
+      return ef_error_set(EF_ECONFIG, "%s:%zu: NUL characters are not allowed",
+                          r->origin, line_of(ev));
+    }
+  }
   cfg_node *n = !quoted && cfg_text_type(text) == CFG_T_NULL
                     ? cfg_node_new(CFG_NULL)
                     : cfg_node_new_scalar(text, len, quoted);
+  free(bytes);
   if (!n)
     return ef_error_set(EF_ENOMEM, "%s: out of memory", r->origin);
   *out = n;
@@ -245,21 +258,31 @@ static int emit(yaml_emitter_t *em, yaml_event_t *ev) {
 
 static int emit_scalar(yaml_emitter_t *em, const char *text, bool is_string) {
   yaml_event_t ev;
-  size_t len = strlen(text);
-  if (len > INT_MAX)
+  /* A file name may hold bytes that are not UTF-8: they go as "\0" and
+   * two hex digits (utf8.h), which only double quotes can carry. */
+  size_t len;
+  char *bytes = utf8_escape_bytes(text, &len);
+  if (!bytes && len)
+    return ef_error_set(EF_ENOMEM, "out of memory writing YAML");
+  if (!bytes)
+    len = strlen(text);
+  if (len > INT_MAX) {
+    free(bytes);
     return ef_error_set(EF_EINVAL, "a config value is too long to write");
+  }
   /* A string that reads as null, a bool or a number needs quotes. */
   yaml_scalar_style_t style = YAML_PLAIN_SCALAR_STYLE;
-  if (is_string)
+  if (bytes)
+    style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+  else if (is_string)
     style = cfg_text_type(text) == CFG_T_STR ? YAML_ANY_SCALAR_STYLE
                                              : YAML_SINGLE_QUOTED_SCALAR_STYLE;
-  /* libyaml also refuses text that is not UTF-8 here: say which. */
-  if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (const yaml_char_t *)text,
-                                    (int)len, 1, 1, style))
-    return ef_error_set(EF_EINVAL,
-                        "cannot write the config value '%.100s' as YAML (out "
-                        "of memory, or not UTF-8 text)",
-                        text);
+  int ok = yaml_scalar_event_initialize(
+      &ev, NULL, NULL, (const yaml_char_t *)(bytes ? bytes : text), (int)len, 1,
+      1, style);
+  free(bytes);
+  if (!ok)
+    return ef_error_set(EF_ENOMEM, "out of memory writing YAML");
   return emit(em, &ev);
 }
 

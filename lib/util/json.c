@@ -9,39 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hex_digit(unsigned char c) {
-  return c >= '0' && c <= '9'   ? c - '0'
-         : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                : -1;
-}
+#include "util/utf8.h"
 
-/* A byte that is not UTF-8 was written as U+0000 and two hex digits
- * (membuf_json): each scalar gets its bytes back, in place. Any other
- * U+0000 ends the string, as it would in C. */
+/* Each scalar gets back the bytes that are not UTF-8 (utf8.h), in
+ * place. */
 static void restore_bytes(yaml_document_t *doc) {
-  for (yaml_node_t *n = doc->nodes.start; n < doc->nodes.top; n++) {
-    if (n->type != YAML_SCALAR_NODE)
-      continue;
-    unsigned char *v = n->data.scalar.value;
-    size_t len = n->data.scalar.length, w = 0;
-    if (!memchr(v, 0, len))
-      continue;
-    for (size_t r = 0; r < len; r++) {
-      if (v[r] != 0) {
-        v[w++] = v[r];
-      } else if (r + 2 < len && hex_digit(v[r + 1]) >= 0 &&
-                 hex_digit(v[r + 2]) >= 0) {
-        v[w++] =
-            (unsigned char)(hex_digit(v[r + 1]) * 16 + hex_digit(v[r + 2]));
-        r += 2;
-      } else {
-        break;
-      }
-    }
-    v[w] = '\0';
-    n->data.scalar.length = w;
-  }
+  for (yaml_node_t *n = doc->nodes.start; n < doc->nodes.top; n++)
+    if (n->type == YAML_SCALAR_NODE &&
+        memchr(n->data.scalar.value, 0, n->data.scalar.length))
+      n->data.scalar.length =
+          utf8_restore_bytes(n->data.scalar.value, n->data.scalar.length, NULL);
 }
 
 int json_parse(json_doc *d, const char *text, size_t len, char *err,

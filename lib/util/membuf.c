@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/utf8.h"
+
 void membuf_init(membuf *b) {
   memset(b, 0, sizeof *b);
 }
@@ -108,25 +110,6 @@ void membuf_puts(membuf *b, const char *s) {
 
 /* A JSON string literal. Bytes from 0x80 pass through: uids and paths are
  * UTF-8 (and libyaml reads them back as such). */
-/* The length of the UTF-8 sequence at s and its code point, or 0 if the
- * bytes there are not one (overlong forms and surrogates included). */
-static size_t utf8_at(const unsigned char *s, unsigned long *cp) {
-  size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
-  if (n == 0 || s[0] > 0xf4)
-    return 0;
-  unsigned long c = s[0] & (0x3f >> (n - 1));
-  for (size_t i = 1; i < n; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    c = (c << 6) | (s[i] & 0x3f);
-  }
-  static const unsigned long least[5] = {0, 0, 0x80, 0x800, 0x10000};
-  if (c < least[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-    return 0;
-  *cp = c;
-  return n;
-}
-
 void membuf_json(membuf *b, const char *s) {
   membuf_put(b, "\"", 1);
   for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
@@ -144,9 +127,7 @@ void membuf_json(membuf *b, const char *s) {
       } else if (*c < 0x80) {
         membuf_put(b, (const char *)c, 1);
       } else if ((n = utf8_at(c, &cp)) == 0) {
-        /* Not UTF-8 (a file name may be any bytes): JSON cannot hold the
-         * byte, so it goes as U+0000 and its two hex digits, which
-         * json.c turns back into it. */
+        /* Not UTF-8 (a file name may be any bytes): see utf8.h. */
         membuf_printf(b, "\\u0000%02x", *c);
       } else if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
                  cp == 0xfeff || cp == 0xfffe || cp == 0xffff) {

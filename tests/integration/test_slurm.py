@@ -268,3 +268,29 @@ def test_oversize_video_warns_or_fails_in_strict_mode(tmp_path, models,
     assert "6 videos in 6 bins" in p.stdout, p.stdout
     p = run_cli(*args, "--strict", check=2)
     assert "timeout_min to at least 2" in p.stderr, p.stderr
+
+
+def test_file_names_that_are_not_utf8_run_like_others(tmp_path, models):
+    """A Latin-1 file name and one holding U+0085 (a line break to YAML)
+    go through plan.json, the status file and the bin's config (JSON and
+    YAML, which only carry UTF-8): every video is done under its own name,
+    and a rerun finds them all complete."""
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    make_clip(str(videos / "plain.mp4"), seconds=0.6)
+    names = [b"caf\xe9.mp4", "x\u0085y.mp4".encode()]
+    for n in names:
+        shutil.copy(videos / "plain.mp4", os.path.join(bytes(videos), n))
+    out = tmp_path / "out"
+    args = schedule_args(tmp_path, videos, out, models / "tiny_video.pt",
+                         "schedule_config.run_locally=1")
+    p = run_cli(*args, check=0)
+    assert "summary: 3 done, 0 skipped, 0 failed" in p.stdout, p.stdout
+    for n in [b"plain.mp4", *names]:
+        stem = os.path.splitext(n)[0]
+        assert os.path.exists(os.path.join(bytes(out), stem + b".pt")), n
+        with open(os.path.join(bytes(out), stem + b".pt"), "rb") as f:
+            assert torch.load(f).shape[0] == 1
+    p = run_cli(*args, check=0)
+    assert "nothing to run: every bin's outputs are complete" in p.stdout, \
+        p.stdout

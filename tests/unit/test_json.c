@@ -12,6 +12,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/membuf.h"
+#include "util/utf8.h"
 
 static int parse(json_doc *d, const char *text, char *err) {
   return json_parse(d, text, strlen(text), err, 256);
@@ -103,6 +104,30 @@ START_TEST(test_writer_round_trip) {
 }
 END_TEST
 
+/* The byte escape alone (utf8.h): only bytes that are not UTF-8 change,
+ * and they come back; a stray U+0000 ends the text. */
+START_TEST(test_byte_escape_round_trip) {
+  size_t len = 99;
+  ck_assert_ptr_null(utf8_escape_bytes("caf\xc3\xa9 \xf0\x9f\x8e\xa5", &len));
+  ck_assert_uint_eq(len, 0);
+  char *e = utf8_escape_bytes("a\xe9"
+                              "b\xc3",
+                              &len);
+  ck_assert_ptr_nonnull(e);
+  ck_assert_uint_eq(len, 8);
+  ck_assert(memcmp(e, "a\0e9b\0c3", 9) == 0);
+  int stray = 0;
+  ck_assert_uint_eq(utf8_restore_bytes((unsigned char *)e, len, &stray), 4);
+  ck_assert_str_eq(e, "a\xe9"
+                      "b\xc3");
+  ck_assert_int_eq(stray, 0);
+  memcpy(e, "x\0zzq", 6);
+  ck_assert_uint_eq(utf8_restore_bytes((unsigned char *)e, 5, &stray), 1);
+  ck_assert_int_eq(stray, 1);
+  free(e);
+}
+END_TEST
+
 START_TEST(test_errors_say_where) {
   json_doc d;
   char err[256];
@@ -147,6 +172,7 @@ int main(void) {
   tcase_add_test(tc, test_arrays_and_escapes);
   tcase_add_loop_test(tc, test_writer_round_trip, 0,
                       (int)(sizeof written / sizeof *written));
+  tcase_add_test(tc, test_byte_escape_round_trip);
   tcase_add_test(tc, test_errors_say_where);
   tcase_add_test(tc, test_file_loader_names_the_file);
   suite_add_tcase(s, tc);
