@@ -321,6 +321,79 @@ static int start_workers(run_shared *rs, pthread_t *threads, int n_workers) {
   return n_workers;
 }
 
+/* The inference side's state and the claims both sides share (rs).
+ * EF_ENOMEM if they cannot be had; pipeline_run frees them either way. */
+static int infer_state_init(infer_state *st, run_shared *rs, ef_model *m,
+                            const ef_settings *s, const pipeline_video *videos,
+                            size_t n, const ef_params *params,
+                            pipeline_result *results, pipeline_times *times) {
+  for (size_t i = 0; i < n; i++)
+    results[i].outcome = EF_VIDEO_NOT_RUN;
+  st->m = m;
+  st->s = s;
+  st->videos = videos;
+  st->n = n;
+  st->params = params;
+  st->res = results;
+  st->times = times;
+  st->batch_cap = (size_t)s->batch_size;
+  st->acc = calloc(n ? n : 1, sizeof *st->acc);
+  st->batch = calloc(st->batch_cap, sizeof *st->batch);
+  st->claims = rs->claims = calloc(n ? n : 1, sizeof *rs->claims);
+  for (size_t i = 0; rs->claims && i < n; i++)
+    rs->claims[i].fd = -1;
+  if (!st->acc || !st->batch || !rs->claims)
+    return ef_error_set(EF_ENOMEM, "out of memory starting the pipeline");
+  return EF_OK;
+}
+
+/* Takes the workers' items until they are all done or the run is
+ * cancelled, then runs the last, partial batch. */
+static void consume(infer_state *st, run_shared *rs) {
+  const ef_params *params = st->params;
+  for (;;) {
+    double waited;
+    if (params && params->cancel && *params->cancel)
+      st->cancelled = 1;
+    if (st->cancelled)
+      break;
+    item *it = queue_pop(&rs->q, &waited);
+    st->times->seconds[EF_TIME_DECODE_WAIT] += waited;
+    if (!it)
+      break;
+    handle_item(st, it);
+  }
+  if (!st->cancelled)
+    run_batch(st);
+}
+
+/* The run's status once the workers have stopped: a video that never
+ * reported fails, any failure makes it EF_EPARTIAL, a cancel wins. A
+ * video still in flight when the run stopped keeps no partial data. */
+static int settle_results(infer_state *st, int rc) {
+  pipeline_result *results = st->res;
+  if (rc == EF_OK) {
+    for (size_t i = 0; i < st->n; i++) {
+      pipeline_result *r = &results[i];
+      if (r->outcome == EF_VIDEO_NOT_RUN && !st->cancelled)
+        fail_video(st, i, EF_EDECODE, "the video ended without a result");
+      if (r->outcome == EF_VIDEO_FAILED && rc == EF_OK)
+        rc = EF_EPARTIAL;
+    }
+    if (st->cancelled)
+      rc = ef_error_set(EF_ECANCELLED, "cancelled by the caller");
+  }
+  for (size_t i = 0; i < st->n; i++)
+    if (results[i].outcome == EF_VIDEO_NOT_RUN) {
+      free(results[i].data);
+      free(results[i].starts);
+      free(results[i].ends);
+      results[i].data = NULL;
+      results[i].starts = results[i].ends = NULL;
+    }
+  return rc;
+}
+
 int pipeline_run(ef_model *m, const ef_settings *s,
                  const pipeline_video *videos, size_t n,
                  const ef_params *params, pipeline_result *results,
@@ -333,28 +406,13 @@ int pipeline_run(ef_model *m, const ef_settings *s,
   run_shared rs = {0};
   infer_state st = {0};
   pthread_t *threads = calloc((size_t)n_workers, sizeof *threads);
-  int rc = EF_OK, started = 0;
+  int started = 0;
   double t0 = now_seconds();
-
-  for (size_t i = 0; i < n; i++)
-    results[i].outcome = EF_VIDEO_NOT_RUN;
-  st.m = m;
-  st.s = s;
-  st.videos = videos;
-  st.n = n;
-  st.params = params;
-  st.res = results;
-  st.times = times;
-  st.batch_cap = (size_t)s->batch_size;
-  st.acc = calloc(n ? n : 1, sizeof *st.acc);
-  st.batch = calloc(st.batch_cap, sizeof *st.batch);
-  st.claims = rs.claims = calloc(n ? n : 1, sizeof *rs.claims);
-  for (size_t i = 0; rs.claims && i < n; i++)
-    rs.claims[i].fd = -1;
-  if (!threads || !st.acc || !st.batch || !rs.claims) {
+  int rc = infer_state_init(&st, &rs, m, s, videos, n, params, results, times);
+  if (rc == EF_OK && !threads)
     rc = ef_error_set(EF_ENOMEM, "out of memory starting the pipeline");
+  if (rc != EF_OK)
     goto done;
-  }
   rs.s = s;
   rs.videos = videos;
   rs.n = n;
@@ -373,25 +431,10 @@ int pipeline_run(ef_model *m, const ef_settings *s,
   if (started < 0) {
     rc = started;
     started = 0;
-    goto stop;
+  } else {
+    consume(&st, &rs);
   }
 
-  for (;;) {
-    double waited;
-    if (params && params->cancel && *params->cancel)
-      st.cancelled = 1;
-    if (st.cancelled)
-      break;
-    item *it = queue_pop(&rs.q, &waited);
-    times->seconds[EF_TIME_DECODE_WAIT] += waited;
-    if (!it)
-      break;
-    handle_item(&st, it);
-  }
-  if (!st.cancelled)
-    run_batch(&st); /* the last, partial batch */
-
-stop:
   queue_stop(&rs.q);
   for (int i = 0; i < started; i++)
     pthread_join(threads[i], NULL);
@@ -402,26 +445,7 @@ stop:
   buffer_pool_free(rs.pool); /* every window item is freed by now */
   pthread_mutex_destroy(&rs.busy_lock);
   times->seconds[EF_TIME_DECODE] += rs.decode_busy;
-  if (rc == EF_OK) {
-    for (size_t i = 0; i < n; i++) {
-      pipeline_result *r = &results[i];
-      if (r->outcome == EF_VIDEO_NOT_RUN && !st.cancelled)
-        fail_video(&st, i, EF_EDECODE, "the video ended without a result");
-      if (r->outcome == EF_VIDEO_FAILED && rc == EF_OK)
-        rc = EF_EPARTIAL;
-    }
-    if (st.cancelled)
-      rc = ef_error_set(EF_ECANCELLED, "cancelled by the caller");
-  }
-  /* A video still in flight when the run stopped is not done. */
-  for (size_t i = 0; i < n; i++)
-    if (results[i].outcome == EF_VIDEO_NOT_RUN) {
-      free(results[i].data);
-      free(results[i].starts);
-      free(results[i].ends);
-      results[i].data = NULL;
-      results[i].starts = results[i].ends = NULL;
-    }
+  rc = settle_results(&st, rc);
 done:
   times->seconds[EF_TIME_OVERALL] += now_seconds() - t0;
   /* Videos still in flight when the run stopped are no longer ours;
