@@ -6,8 +6,11 @@ many windows as the CLI computed for the same video, and as many threads
 as the CLI uses (all cores: Debian's torch picks 1 on the 2-core VM, which
 would flatter the CLI). Prints the seconds.
 
-Usage: python_forward.py MODEL WINDOWS T CROP [THREADS]
+Usage: python_forward.py MODEL WINDOWS T CROP [THREADS [optimised]]
 THREADS: 0 keeps torch's own default (a plain Python pipeline's).
+optimised: freeze and optimise the module first, as the CLI does by
+default (torch.jit.freeze, then torch.jit.optimize_for_inference), to
+compare the CLI's forward time with the same module's in Python.
 """
 import os
 import sys
@@ -22,6 +25,9 @@ def main(argv):
     if threads > 0:
         torch.set_num_threads(threads)
     net = torch.jit.load(model).eval()
+    optimised = len(argv) > 6 and argv[6] == "optimised"
+    if optimised:
+        net = torch.jit.optimize_for_inference(torch.jit.freeze(net))
     torch.manual_seed(0)
     x = torch.randn(1, 3, t, crop, crop)
     with torch.no_grad():
@@ -29,7 +35,9 @@ def main(argv):
         for _ in range(windows):
             net(x)
         dt = time.perf_counter() - t0
-    print(f"python forward passes alone: {windows} windows in {dt:.2f} s "
+    kind = "frozen + optimised" if optimised else "unfrozen"
+    print(f"python forward passes alone ({kind}): {windows} windows in "
+          f"{dt:.2f} s "
           f"(torch {torch.__version__}, {torch.get_num_threads()} threads)")
     print(f"seconds={dt:.4f}")
     return 0
