@@ -404,21 +404,109 @@ static void print_accuracy(const tally *t, size_t k, int64_t seed) {
 /* ---- The command ----------------------------------------------------------
  */
 
+/* What one `inference` run scores: the class names, the dataset and the
+ * examples drawn from it. */
+typedef struct {
+  label_set labels;
+  folder_map fmap;
+  dataset ds;
+  char *set_dir;
+  size_t *cls;        /* each example's class folder in ds */
+  const char **paths; /* each example's file */
+  size_t n;
+} examples;
+
+static void examples_free(examples *ex) {
+  free(ex->paths);
+  free(ex->cls);
+  dataset_free(&ex->ds);
+  folder_map_free(&ex->fmap);
+  labels_free(&ex->labels);
+  free(ex->set_dir);
+  memset(ex, 0, sizeof *ex);
+}
+
+/* Reads the labels and the dataset and draws the examples: 0, or 2 after
+ * printing what is wrong (examples_free either way). */
+static int examples_load(const ef_config *cfg, const options *o, examples *ex) {
+  char msg[MSG_LEN];
+  char *labels_path = find_labels(cfg), *fmap_path = NULL;
+  int rc = 2;
+  if (!labels_path)
+    return 2;
+  if (labels_load(labels_path, &ex->labels, msg, sizeof msg) != 0) {
+    cli_error("%s", msg);
+    goto done;
+  }
+  if (!(fmap_path = path_join(o->dir, "labels.txt")) ||
+      !(ex->set_dir = path_join(o->dir, o->set))) {
+    cli_error("out of memory");
+    goto done;
+  }
+  if (folder_map_load(fmap_path, &ex->fmap, msg, sizeof msg) != 0 ||
+      dataset_load(ex->set_dir, &ex->ds, msg) != 0) {
+    cli_error("%s", msg);
+    goto done;
+  }
+  size_t want = (size_t)o->num_examples;
+  ex->cls = calloc(want, sizeof *ex->cls);
+  ex->paths = calloc(want, sizeof *ex->paths);
+  if (!ex->cls || !ex->paths) {
+    cli_error("out of memory");
+    goto done;
+  }
+  ex->n = pick_examples(&ex->ds, (uint64_t)o->seed, want, ex->cls, ex->paths);
+  if (ex->n == 0) {
+    cli_error("no examples in %s (expected %s/<class>/<file>)", ex->set_dir,
+              ex->set_dir);
+    goto done;
+  }
+  if (ex->n < want)
+    printf("only %zu examples in %s: using all of them\n", ex->n, ex->set_dir);
+  rc = 0;
+done:
+  free(fmap_path);
+  free(labels_path);
+  return rc;
+}
+
+/* Prints each example's top classes and the accuracy: 0, 1 if some
+ * example failed, 2 if the model's outputs are not the labels' classes. */
+static int score(const examples *ex, const ef_results *res, const options *o) {
+  size_t n_cls = ex->labels.n;
+  size_t k = (size_t)o->top_k < n_cls ? (size_t)o->top_k : n_cls;
+  double *prob = calloc(n_cls, sizeof *prob);
+  size_t *best = calloc(k, sizeof *best);
+  int exit_code = 0;
+  if (!prob || !best) {
+    cli_error("out of memory");
+    exit_code = 2;
+  }
+  tally t = {0};
+  for (size_t i = 0; i < ex->n && exit_code == 0; i++) {
+    const char *folder = ex->ds.classes[ex->cls[i]].name;
+    long truth =
+        labels_find(&ex->labels, folder, folder_map_get(&ex->fmap, folder));
+    exit_code = report(i, ex->n, ex->paths[i], folder, truth, &ex->labels, res,
+                       k, prob, best, &t);
+  }
+  if (exit_code == 0) {
+    print_accuracy(&t, k, o->seed);
+    exit_code = t.failed ? 1 : 0;
+  }
+  free(best);
+  free(prob);
+  return exit_code;
+}
+
 int cmd_inference(int argc, char **argv) {
   cli_args a;
   ef_config *cfg = NULL;
   ef_model *model = NULL;
   ef_results *res = NULL;
   progress *pr = NULL;
-  dataset ds = {0};
-  label_set labels = {0};
-  folder_map fmap = {0};
-  char *labels_path = NULL, *set_dir = NULL, *fmap_path = NULL;
-  size_t *cls = NULL, *best = NULL;
-  const char **paths = NULL;
-  double *prob = NULL;
+  examples ex = {0};
   options o;
-  char msg[MSG_LEN];
   int exit_code = cli_parse(argc, argv, &a);
   if (exit_code != 0)
     goto done;
@@ -428,47 +516,12 @@ int cmd_inference(int argc, char **argv) {
   }
   if ((exit_code = cli_load_config(&a, &cfg)) != 0 ||
       cli_print_config(&a, cfg, &exit_code) ||
-      (exit_code = read_options(cfg, &o)) != 0)
+      (exit_code = read_options(cfg, &o)) != 0 ||
+      (exit_code = examples_load(cfg, &o, &ex)) != 0)
     goto done;
-  exit_code = 2;
-  if (!(labels_path = find_labels(cfg)))
-    goto done;
-  if (labels_load(labels_path, &labels, msg, sizeof msg) != 0) {
-    cli_error("%s", msg);
-    goto done;
-  }
-  if (!(fmap_path = path_join(o.dir, "labels.txt")) ||
-      !(set_dir = path_join(o.dir, o.set))) {
-    cli_error("out of memory");
-    goto done;
-  }
-  if (folder_map_load(fmap_path, &fmap, msg, sizeof msg) != 0 ||
-      dataset_load(set_dir, &ds, msg) != 0) {
-    cli_error("%s", msg);
-    goto done;
-  }
-  size_t want = (size_t)o.num_examples;
-  cls = calloc(want, sizeof *cls);
-  paths = calloc(want, sizeof *paths);
-  prob = calloc(labels.n, sizeof *prob);
-  size_t k = (size_t)o.top_k < labels.n ? (size_t)o.top_k : labels.n;
-  best = calloc(k, sizeof *best);
-  if (!cls || !paths || !prob || !best) {
-    cli_error("out of memory");
-    goto done;
-  }
-  size_t n = pick_examples(&ds, (uint64_t)o.seed, want, cls, paths);
-  if (n == 0) {
-    cli_error("no examples in %s (expected %s/<class>/<file>)", set_dir,
-              set_dir);
-    goto done;
-  }
-  if (n < want)
-    printf("only %zu examples in %s: using all of them\n", n, set_dir);
-
+  exit_code = 1;
   if (ef_model_load(cfg, &model) != EF_OK) {
     cli_error("%s", ef_last_error());
-    exit_code = 1;
     goto done;
   }
   pr = progress_create(a.quiet);
@@ -476,40 +529,19 @@ int cmd_inference(int argc, char **argv) {
   params.progress = progress_callback();
   params.progress_user_data = pr;
   params.torch_threads = a.threads;
-  int rc = ef_extract_features(model, cfg, paths, n, &params, &res);
+  int rc = ef_extract_features(model, cfg, ex.paths, ex.n, &params, &res);
   progress_free(pr);
   pr = NULL;
   if (rc != EF_OK && rc != EF_EPARTIAL) {
     cli_error("%s", ef_last_error());
-    exit_code = 1;
     goto done;
   }
-  tally t = {0};
-  exit_code = 0;
-  for (size_t i = 0; i < n && exit_code == 0; i++) {
-    const char *folder = ds.classes[cls[i]].name;
-    long truth = labels_find(&labels, folder, folder_map_get(&fmap, folder));
-    exit_code =
-        report(i, n, paths[i], folder, truth, &labels, res, k, prob, best, &t);
-  }
-  if (exit_code == 0) {
-    print_accuracy(&t, k, o.seed);
-    exit_code = t.failed ? 1 : 0;
-  }
+  exit_code = score(&ex, res, &o);
 done:
   progress_free(pr);
   ef_results_free(res);
   ef_model_free(model);
-  free(best);
-  free(prob);
-  free(paths);
-  free(cls);
-  dataset_free(&ds);
-  folder_map_free(&fmap);
-  labels_free(&labels);
-  free(fmap_path);
-  free(set_dir);
-  free(labels_path);
+  examples_free(&ex);
   ef_config_free(cfg);
   cli_args_free(&a);
   return exit_code;
