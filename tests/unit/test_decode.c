@@ -74,24 +74,12 @@ static const fixture *find_fixture(const char *name) {
   return NULL;
 }
 
-/* The path of a fixture, made on first use. Check runs each test in a
- * forked child, so the files (not memory) carry over between tests. */
+/* The path of a fixture, made on first use. */
 static char *fx(const char *name) {
   const fixture *f = find_fixture(name);
-  char *path = tu_path(g_dir, name);
-  struct stat sb;
-
   ck_assert_ptr_nonnull(f);
-  ck_assert_ptr_nonnull(path);
-  if (stat(path, &sb) == 0)
-    return path;
-  if (f->args) {
-    char *made = tu_ffmpeg(g_dir, name, f->args);
-    ck_assert_msg(made != NULL, "ffmpeg failed to make %s", name);
-    free(made);
-  } else {
-    ck_assert_int_eq(tu_run(f->shell, path), 0);
-  }
+  char *path = tu_fixture(g_dir, name, f->args, f->shell);
+  ck_assert_msg(path != NULL, "could not make %s", name);
   return path;
 }
 

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "config/settings.h"
 #include "ego4dfeat/ego4dfeat.h"
@@ -60,19 +59,12 @@ static const fixture *find_fixture(const char *name) {
   return NULL;
 }
 
-/* The path of a fixture, made on first use (Check forks each test: the
- * files carry over between tests). */
+/* The path of a fixture, made on first use. */
 static char *fx(const char *name) {
   const fixture *f = find_fixture(name);
   ck_assert_ptr_nonnull(f);
-  char *path = tu_path(g_dir, name);
-  struct stat sb;
-  ck_assert_ptr_nonnull(path);
-  if (stat(path, &sb) != 0) {
-    char *made = tu_ffmpeg(g_dir, name, f->args);
-    ck_assert_msg(made != NULL, "ffmpeg failed to make %s", name);
-    free(made);
-  }
+  char *path = tu_fixture(g_dir, name, f->args, NULL);
+  ck_assert_msg(path != NULL, "ffmpeg failed to make %s", name);
   return path;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,6 +55,27 @@ char *tu_ffmpeg(const char *dir, const char *name, const char *args) {
     return NULL;
   }
   return out;
+}
+
+char *tu_fixture(const char *dir, const char *name, const char *args,
+                 const char *shell) {
+  char *path = tu_path(dir, name);
+  struct stat sb;
+  if (!path || stat(path, &sb) == 0)
+    return path;
+  int made;
+  if (args) {
+    char *out = tu_ffmpeg(dir, name, args);
+    made = out != NULL;
+    free(out);
+  } else {
+    made = tu_run(shell, path) == 0;
+  }
+  if (!made) {
+    free(path);
+    return NULL;
+  }
+  return path;
 }
 
 const char *tu_python(void) {

@@ -18,6 +18,13 @@ char *tu_path(const char *dir, const char *name);
 /* Makes a video with `ffmpeg -y -v error <args> <dir>/<name>`; returns its
  * path (caller frees) or NULL if ffmpeg failed. */
 char *tu_ffmpeg(const char *dir, const char *name, const char *args);
+/* A fixture file made on first use: "<dir>/<name>" if it exists, else
+ * made by ffmpeg with args (as tu_ffmpeg) or, with args NULL, by the shell
+ * command shell with the path as its one %s. Check forks each test, so
+ * files (not memory) carry over between tests. Returns the path (caller
+ * frees) or NULL if it could not be made. */
+char *tu_fixture(const char *dir, const char *name, const char *args,
+                 const char *shell);
 /* Debian's interpreter with torch/av/numpy ($EF_PYTHON overrides). */
 const char *tu_python(void);
 /* The source tree ($EF_SOURCE_ROOT, set by meson). */
