@@ -14,6 +14,7 @@
 #include "config/config_schema.h"
 #include "config/config_tree.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 #define MAX_VALUE_DEPTH 16
 
@@ -210,42 +211,17 @@ static int coerce_for_key(const char *key, cfg_node **value) {
 
 /* ---- Overrides ---------------------------------------------------------- */
 
-/* Configs are UTF-8 text (libyaml rejects anything else when reading a
- * file, and when writing config.yaml), so an override that is not is
- * refused here, naming it, rather than failing the run later when the
- * resolved config is written. Rejects overlong forms, surrogates and
- * values past U+10FFFF, as libyaml does. */
-static bool valid_utf8(const char *text) {
-  const unsigned char *p = (const unsigned char *)text;
-  while (*p) {
-    unsigned c = *p;
-    int extra = c < 0x80             ? 0
-                : (c & 0xE0) == 0xC0 ? 1
-                : (c & 0xF0) == 0xE0 ? 2
-                : (c & 0xF8) == 0xF0 ? 3
-                                     : -1;
-    if (extra < 0)
-      return false;
-    unsigned long v = extra ? c & (0x3Fu >> extra) : c;
-    for (int i = 1; i <= extra; i++) {
-      if ((p[i] & 0xC0) != 0x80)
-        return false;
-      v = v << 6 | (p[i] & 0x3Fu);
-    }
-    static const unsigned long min[] = {0, 0x80, 0x800, 0x10000};
-    if (v < min[extra] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-      return false;
-    p += extra + 1;
-  }
-  return true;
-}
-
+/* An override is text a person typed, so one that is not UTF-8 is
+ * refused here, naming it (overlong forms, surrogates and values past
+ * U+10FFFF too, as libyaml refuses them in a config file). Only a uid
+ * list the library builds from file names may hold other bytes (util/utf8.h).
+ */
 static int apply(cfg_node *root, ov_mode mode, const char *key,
                  const char *value_text, const char *what) {
   int rc = cfg_path_check(key, what);
   if (rc != EF_OK)
     return rc;
-  if (value_text && !valid_utf8(value_text)) /* keys are ASCII (above) */
+  if (value_text && !utf8_valid(value_text)) /* keys are ASCII (above) */
     return ef_error_set(EF_ECONFIG, "%s: not valid UTF-8 text", what);
   /* A key named defaults would be read back as a defaults list. */
   if (strncmp(key, "defaults", 8) == 0 && (key[8] == '\0' || key[8] == '.'))

@@ -102,7 +102,7 @@ static int config_from_text(const char *path, const char *text,
 static int load_bins(ef_plan *p, json_doc *d, const char *path) {
   json_node *bins = json_get(d, json_root(d), "bins");
   int64_t n_videos = 0;
-  if (!bins || bins->type != YAML_SEQUENCE_NODE ||
+  if (!json_is_array(bins) ||
       json_int(json_get(d, json_root(d), "videos"), &n_videos) != 0 ||
       n_videos < 0)
     return bad_plan(path, "no bins or video count");
@@ -114,7 +114,7 @@ static int load_bins(ef_plan *p, json_doc *d, const char *path) {
   size_t k = 0;
   for (size_t b = 0; b < nb; b++) {
     json_node *vs = json_get(d, json_at(d, bins, b), "videos");
-    if (!vs || vs->type != YAML_SEQUENCE_NODE)
+    if (!json_is_array(vs))
       return bad_plan(path, "a bin without videos");
     plan_bin *pb = &p->bins[b];
     pb->first = k;

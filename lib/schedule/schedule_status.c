@@ -245,8 +245,7 @@ static int read_bin_status(ef_plan *p, size_t bin) {
   int64_t file_bin = -1;
   if (!fmt || strcmp(fmt, STATUS_FORMAT) != 0 || state < 0 ||
       json_int(json_get(&d, root, "bin"), &file_bin) != 0 ||
-      file_bin != (int64_t)bin || !videos ||
-      videos->type != YAML_SEQUENCE_NODE) {
+      file_bin != (int64_t)bin || !json_is_array(videos)) {
     rc = ef_error_set(EF_EINVAL, "%s: not the status file of bin %zu", path,
                       bin);
     goto done;

@@ -34,6 +34,10 @@ static size_t stray_bytes(const unsigned char *s) {
   return count;
 }
 
+int utf8_valid(const char *s) {
+  return stray_bytes((const unsigned char *)s) == 0;
+}
+
 char *utf8_escape_bytes(const char *s, size_t *len) {
   const unsigned char *u = (const unsigned char *)s;
   size_t stray = stray_bytes(u);

@@ -15,6 +15,9 @@
  * past U+10FFFF included). Reads no further than a NUL. */
 size_t utf8_at(const unsigned char *s, unsigned long *cp);
 
+/* 1 if all of s is UTF-8 (in utf8_at's sense), else 0. */
+int utf8_valid(const char *s);
+
 /* s with each byte that is not UTF-8 as U+0000 and two hex digits: a
  * malloc'ed copy, its length in *len, or NULL with *len 0 when s is
  * UTF-8 already (and NULL with *len 1 when out of memory). */
