@@ -21,6 +21,28 @@ static void restore_bytes(yaml_document_t *doc) {
           utf8_restore_bytes(n->data.scalar.value, n->data.scalar.length, NULL);
 }
 
+/* YAML lets a key be a number, a list or a map; JSON only a string, and
+ * every reader here takes keys as text. 0, or -1 with the line of the
+ * first other key in err. */
+static int check_keys(yaml_document_t *doc, char *err, size_t errlen) {
+  for (yaml_node_t *n = doc->nodes.start; n < doc->nodes.top; n++) {
+    if (n->type != YAML_MAPPING_NODE)
+      continue;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+         p < n->data.mapping.pairs.top; p++) {
+      yaml_node_t *k = yaml_document_get_node(doc, p->key);
+      if (!json_string(k)) {
+        snprintf(err, errlen,
+                 "invalid JSON at line %zu: a key that is not a "
+                 "string",
+                 (k ? k : n)->start_mark.line + 1);
+        return -1;
+      }
+    }
+  }
+  return 0;
+}
+
 int json_parse(json_doc *d, const char *text, size_t len, char *err,
                size_t errlen) {
   memset(d, 0, sizeof *d);
@@ -41,9 +63,12 @@ int json_parse(json_doc *d, const char *text, size_t len, char *err,
     restore_bytes(&d->doc);
     if (!yaml_document_get_root_node(&d->doc)) {
       snprintf(err, errlen, "empty file");
-      json_free(d);
+      rc = -1;
+    } else if (check_keys(&d->doc, err, errlen) != 0) {
       rc = -1;
     }
+    if (rc != 0)
+      json_free(d);
   }
   yaml_parser_delete(&parser);
   return rc;

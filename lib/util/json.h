@@ -23,7 +23,9 @@ typedef struct {
 typedef yaml_node_t json_node;
 
 /* Parses len bytes of text into d. 0, or -1 with the reason in err:
- * "invalid JSON at line N: <problem>", "empty file" or "out of memory".
+ * "invalid JSON at line N: <problem>" (an object key that is not a
+ * string, which YAML would allow, included), "empty file" or "out of
+ * memory".
  * d is then empty; json_free is safe either way. */
 int json_parse(json_doc *d, const char *text, size_t len, char *err,
                size_t errlen);
@@ -38,8 +40,8 @@ size_t json_len(const json_node *n);
 size_t json_pair_count(const json_node *n);
 /* Item i of an array (i < json_len). */
 json_node *json_at(json_doc *d, const json_node *array, size_t i);
-/* Pair i of an object (i < json_pair_count): its key's text, its value in
- * *value. */
+/* Pair i of an object (i < json_pair_count): its key (a string, never
+ * NULL), its value in *value. */
 const char *json_pair(json_doc *d, const json_node *object, size_t i,
                       json_node **value);
 /* The value of key in an object, or NULL. */

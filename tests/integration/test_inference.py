@@ -263,7 +263,8 @@ def test_errors(tmp_path, colour_model, k400, models):
     for text, why in (('{"red": 0,\n "green": 1', "invalid JSON at line"),
                       ('["red", 3, "blue"]', "item 1 is not a name"),
                       ('[red, green, blue]', "item 0 is not a name"),
-                      ('{"red": "0"}', "entry 'red' has no class index")):
+                      ('{"red": "0"}', "entry 'red' has no class index"),
+                      ('{["red"]: 0}', "a key that is not a string")):
         broken.write_text(text)
         p = inference("mvit_k400", colour_model, "k400", k400,
                       f"model_config.labels_path={broken}", check=2)

@@ -138,6 +138,15 @@ START_TEST(test_errors_say_where) {
   ck_assert_int_eq(parse(&d, "  \n", err), -1);
   ck_assert_str_eq(err, "empty file");
   json_free(&d);
+  /* Keys YAML would take but JSON does not. */
+  static const char *const bad_keys[] = {"{1: \"a\"}", "{\"a\": {[1]: 2}}",
+                                         "{\n{\"k\": 1}: \"x\"}"};
+  for (size_t i = 0; i < sizeof bad_keys / sizeof *bad_keys; i++) {
+    ck_assert_int_eq(parse(&d, bad_keys[i], err), -1);
+    ck_assert_msg(strstr(err, "a key that is not a string") != NULL, "%s: %s",
+                  bad_keys[i], err);
+    ck_assert_ptr_null(json_root(&d));
+  }
 }
 END_TEST
 
