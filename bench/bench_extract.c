@@ -151,7 +151,9 @@ int main(int argc, char **argv) {
   ef_results *res = NULL;
   if ((rc = ef_model_load(cfg, &m)) != EF_OK)
     goto fail;
-  ef_params params = ef_params_default();
+  ef_params params;
+  if ((rc = ef_params_init(&params, sizeof params)) != EF_OK)
+    goto fail;
   params.decode_threads = bench_threads();
   params.torch_threads = bench_threads();
   double t0 = now_seconds();

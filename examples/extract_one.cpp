@@ -84,11 +84,18 @@ private:
   handle<ef_model, ef_model_free> h_;
 };
 
+// Extraction parameters at their defaults, sized for this header.
+inline ef_params default_params() {
+  ef_params p;
+  check(ef_params_init(&p, sizeof p));
+  return p;
+}
+
 // The features of some videos; a failed video keeps its status.
 class results {
 public:
   results(model &m, const config &cfg, const std::vector<std::string> &videos,
-          const ef_params &params = ef_params_default()) {
+          const ef_params &params = default_params()) {
     std::vector<const char *> paths;
     for (const auto &v : videos)
       paths.push_back(v.c_str());

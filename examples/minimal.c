@@ -27,7 +27,9 @@ int main(int argc, char **argv) {
   if (rc == EF_OK)
     rc = ef_model_load(cfg, &model);
   const char *videos[] = {argv[2]};
-  ef_params params = ef_params_default();
+  ef_params params;
+  if (rc == EF_OK)
+    rc = ef_params_init(&params, sizeof params);
   if (rc == EF_OK)
     rc = ef_extract_features(model, cfg, videos, 1, &params, &res);
   if (rc == EF_OK) {

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ego4dfeat/ego4dfeat.h"
+#include "ego4dfeat/schedule.h"
 
 typedef struct {
   const char *config_name;

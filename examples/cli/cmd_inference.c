@@ -525,7 +525,12 @@ int cmd_inference(int argc, char **argv) {
     goto done;
   }
   pr = progress_create(a.quiet);
-  ef_params params = ef_params_default();
+  ef_params params;
+  if (ef_params_init(&params, sizeof params) != EF_OK) {
+    cli_error("%s", ef_last_error());
+    exit_code = 2;
+    goto done;
+  }
   params.progress = progress_callback();
   params.progress_user_data = pr;
   params.torch_threads = a.threads;

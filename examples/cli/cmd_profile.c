@@ -141,7 +141,11 @@ typedef struct {
 
 /* One whole extraction; EF_OK or the reason (already printed). */
 static int run_once(const ef_config *cfg, int threads, measure *m) {
-  ef_params params = ef_params_default();
+  ef_params params;
+  if (ef_params_init(&params, sizeof params) != EF_OK) {
+    cli_error("%s", ef_last_error());
+    return EF_EINVAL;
+  }
   params.torch_threads = threads;
   ef_stats *st = NULL;
   int rc = ef_perform_feature_extraction(cfg, NULL, 0, &params, &st);

@@ -139,8 +139,8 @@ static int pick_bins(sched_cmd *c) {
     return -1;
   }
   for (size_t b = 0; b < nb; b++) {
-    int complete = filter ? ef_plan_bin_complete(c->plan, b) : 0;
-    if (complete < 0) {
+    int complete = 0;
+    if (filter && ef_plan_bin_complete(c->plan, b, &complete) != EF_OK) {
       cli_error("%s", ef_last_error());
       return -1;
     }
@@ -158,7 +158,11 @@ static int pick_bins(sched_cmd *c) {
 static int make_plan(sched_cmd *c, int *exit_code) {
   *exit_code = 2;
   c->local = get_bool(c->cfg, "schedule_config.run_locally");
-  ef_plan_options po = ef_plan_options_default();
+  ef_plan_options po;
+  if (ef_plan_options_init(&po, sizeof po) != EF_OK) {
+    cli_error("%s", ef_last_error());
+    return 1;
+  }
   po.strict = c->so.strict;
   po.parallelism = c->local ? c->so.parallel : 0;
   if (ef_plan_create(c->cfg, &po, &c->plan) != EF_OK) {

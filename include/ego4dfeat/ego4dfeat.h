@@ -18,6 +18,11 @@
  *    Strings returned through `char **` are the caller's, freed with
  *    ef_free().
  *  - No C++ type, exception or libtorch header crosses this boundary.
+ *  - Options structs that may grow (ef_params, ef_plan_options) start
+ *    with the caller's sizeof, passed to their _init function, so a newer
+ *    library never writes past an older caller's copy.
+ *  - Scheduling (ef_plan_*, ef_schedule_*) is in <ego4dfeat/schedule.h>:
+ *    not yet stable, it may change in any 0.x release.
  *
  * Threads:
  *  - The last error is per thread.
@@ -41,8 +46,9 @@
  *
  *   ef_config *cfg = NULL;  ef_model *model = NULL;  ef_results *res = NULL;
  *   const char *videos[] = {"a.mp4"};
- *   ef_params params = ef_params_default();
- *   if (ef_config_load("configs", "mvit_k400", &cfg) != EF_OK ||
+ *   ef_params params;
+ *   if (ef_params_init(&params, sizeof params) != EF_OK ||
+ *       ef_config_load("configs", "mvit_k400", &cfg) != EF_OK ||
  *       ef_config_override(cfg, "model_config.model_path=m.pt") != EF_OK ||
  *       ef_model_load(cfg, &model) != EF_OK ||
  *       ef_extract_features(model, cfg, videos, 1, &params, &res) < 0)
@@ -61,8 +67,14 @@
 extern "C" {
 #endif
 
-#if defined(_WIN32)
+/* The library's own build defines EF_BUILDING_LIBRARY; a program that
+ * links the static library on Windows defines EF_STATIC. */
+#if defined(_WIN32) && defined(EF_STATIC)
+#define EF_API
+#elif defined(_WIN32) && defined(EF_BUILDING_LIBRARY)
 #define EF_API __declspec(dllexport)
+#elif defined(_WIN32)
+#define EF_API __declspec(dllimport)
 #elif defined(__GNUC__)
 #define EF_API __attribute__((visibility("default")))
 #else
@@ -207,10 +219,10 @@ typedef struct {
 typedef int (*ef_progress_cb)(const ef_progress_info *info, void *user_data);
 
 typedef struct {
-  /* sizeof(ef_params) in the caller's header, set by ef_params_default():
+  /* sizeof(ef_params) in the caller's header, set by ef_params_init():
    * a library newer than the header reads the fields the caller knows and
    * keeps its defaults for the rest. 0 (a struct not made by
-   * ef_params_default) or a size this library does not know (a header
+   * ef_params_init) or a size this library does not know (a header
    * newer than the library) is EF_EINVAL. */
   size_t size;
   ef_progress_cb progress; /* may be NULL */
@@ -224,19 +236,29 @@ typedef struct {
   int torch_threads;
 } ef_params;
 
-/* A params struct with every field at its default and size set; start
- * from it and change only the fields you need. */
-EF_API ef_params ef_params_default(void);
+/* Sets every field of the caller's *p to its default and p->size to size,
+ * which must be sizeof(ef_params) as the caller's header has it:
+ *
+ *   ef_params p;
+ *   ef_params_init(&p, sizeof p);
+ *
+ * Writes size bytes and never more, so a program built with an older,
+ * shorter ef_params is safe with a newer library. Then change only the
+ * fields you need. EF_EINVAL (nothing written) for a NULL p or a size
+ * this library does not know. */
+EF_API int ef_params_init(ef_params *p, size_t size);
 
 /* ---- In-memory extraction ----------------------------------------------- */
 
 /* What became of one video, in ef_results and ef_stats alike. */
 typedef enum {
-  EF_VIDEO_DONE = 0,    /* features computed (and written, for a run) */
-  EF_VIDEO_SKIPPED = 1, /* not computed, and not a failure: no audio
-                           with io.exclude_no_audio; in a run also a
-                           complete output (io.filter_completed) or
-                           another process's claim (the error says which) */
+  EF_VIDEO_INVALID = -1, /* no such video: a NULL handle or an index out
+                            of range */
+  EF_VIDEO_DONE = 0,     /* features computed (and written, for a run) */
+  EF_VIDEO_SKIPPED = 1,  /* not computed, and not a failure: no audio
+                            with io.exclude_no_audio; in a run also a
+                            complete output (io.filter_completed) or
+                            another process's claim (the error says which) */
   EF_VIDEO_FAILED = 2,
   EF_VIDEO_NOT_RUN = 3 /* cancelled before it started */
 } ef_video_outcome;
@@ -260,9 +282,9 @@ EF_API size_t ef_results_count(const ef_results *res);
  * (io.exclude_no_audio) is EF_ENOSTREAM. A skipped video is not a
  * failure: tell them apart with ef_results_outcome. */
 EF_API int ef_results_status(const ef_results *res, size_t i);
-/* An ef_video_outcome: EF_VIDEO_DONE, _SKIPPED or _FAILED (or -1 for an
- * index out of range). */
-EF_API int ef_results_outcome(const ef_results *res, size_t i);
+/* EF_VIDEO_DONE, _SKIPPED or _FAILED (EF_VIDEO_INVALID for an index out
+ * of range). */
+EF_API ef_video_outcome ef_results_outcome(const ef_results *res, size_t i);
 EF_API const char *ef_results_error(const ef_results *res, size_t i);
 /* Feature shape of video i: rows = windows, then the model's output dims.
  * Writes at most max_dims sizes, returns the number of dims (0 on error). */
@@ -346,6 +368,7 @@ typedef enum {
 EF_API double ef_stats_seconds(const ef_stats *st, ef_time_kind kind);
 EF_API size_t ef_stats_video_count(const ef_stats *st);
 EF_API const char *ef_stats_video_uid(const ef_stats *st, size_t i);
+/* EF_VIDEO_INVALID for an index out of range. */
 EF_API ef_video_outcome ef_stats_video_outcome(const ef_stats *st, size_t i);
 /* The failure message for a failed video ("" otherwise). */
 EF_API const char *ef_stats_video_error(const ef_stats *st, size_t i);
@@ -357,220 +380,6 @@ EF_API size_t ef_stats_count(const ef_stats *st, ef_video_outcome outcome);
 EF_API int64_t ef_stats_total_windows(const ef_stats *st);
 EF_API int64_t ef_stats_total_forward_passes(const ef_stats *st);
 EF_API void ef_stats_free(ef_stats *st);
-
-/* ---- Scheduling --------------------------------------------------------- */
-
-/*
- * A large run is split into bins of videos whose estimated extraction time
- * fits one task's time limit (schedule_config.timeout_min); each bin is
- * one task of a SLURM job array, or one run on this machine. A video's
- * estimate is the reference's formula
- *
- *   overhead * ceil(windows / batch_size) * time_per_forward_pass
- *
- * (schedule_config.overhead and time_per_forward_pass, measured by
- * `ego4dfeat profile`), with windows counted from the frame count at
- * inference_config.fps (manifest.csv, else probing the file).
- *
- * A plan is deterministic: the same videos and config give the same bins
- * and the same folder, <root>/plan-<16 hex digits>, where root is
- * schedule_config.log_folder cut before its first "%j" component
- * ("slurm_log/%j" gives "slurm_log"). The folder holds plan.json and one
- * status file per bin, status/bin_NNNNN.json, which the task running the
- * bin rewrites atomically as each video ends. A rerun therefore finds what
- * earlier attempts did, and runs only the bins that are not complete.
- */
-typedef struct ef_plan ef_plan;
-
-/*
- * The defaults of schedule_config, in one place for the library and the
- * CLI. A key not listed has no default: timeout_min, overhead and
- * time_per_forward_pass must be set (EF_ECONFIG otherwise), since a bin's
- * size depends on them and no guess suits every model and cluster.
- *
- * log_folder: every reference config's value (REFERENCE.md); %j is the
- * job id, "local" for bins run here. */
-#define EF_SCHEDULE_DEFAULT_LOG_FOLDER "slurm_log/%j"
-/* slurm_array_parallelism: tasks of the array running at once, when the
- * config does not say; most reference configs use 256. */
-#define EF_SCHEDULE_DEFAULT_ARRAY_PARALLELISM 256
-/* schedule_time_per_node: minutes to start one node, in the reference's
- * estimate; every reference config's value (REFERENCE.md). */
-#define EF_SCHEDULE_DEFAULT_TIME_PER_NODE 10.0
-
-typedef struct {
-  /* sizeof(ef_plan_options), set by ef_plan_options_default(); read as
-   * ef_params.size is. */
-  size_t size;
-  /* Nonzero: a video estimated longer than a bin is an error (EF_EINVAL
-   * naming the video and the timeout_min it needs). Zero: it gets a bin
-   * of its own, and ef_plan_figure_value(EF_PLAN_OVERSIZE) counts it. */
-  int strict;
-  /* Tasks running at once (0 means schedule_config.
-   * slurm_array_parallelism): the makespan figures use it, and with more
-   * bins than that the packing may prefer more, shorter bins. */
-  int parallelism;
-} ef_plan_options;
-
-/* Options with every field at its default and size set. */
-EF_API ef_plan_options ef_plan_options_default(void);
-
-/* Discovers the config's videos (io.uid_list or io.video_dir_path),
- * estimates each and packs them with first-fit decreasing, then spreads
- * them evenly over the same number of bins where the capacity allows (or
- * over ceil(bins / parallelism) * parallelism bins, when that ends
- * sooner).
- * Relative paths of the config (io.video_dir_path, io.out_path,
- * model_config.model_path, schedule_config.log_folder, ...) are made
- * absolute in the plan's copy, so tasks may run from any folder. Nothing
- * is written: see ef_plan_save(). opts may be NULL. On failure *out is
- * NULL: EF_ECONFIG for a bad schedule_config value, EF_EINVAL for an
- * oversize video in strict mode, or discovery's error. */
-EF_API int ef_plan_create(const ef_config *cfg, const ef_plan_options *opts,
-                          ef_plan **out);
-/* Writes <ef_plan_dir()>/plan.json atomically, creating the folder. The
- * same plan always writes the same bytes. */
-EF_API int ef_plan_save(const ef_plan *plan);
-/* Reads a plan written by ef_plan_save(): path is its folder or its
- * plan.json. EF_ENOTFOUND if missing, EF_EINVAL if it is not a plan. */
-EF_API int ef_plan_load(const char *path, ef_plan **out);
-EF_API void ef_plan_free(ef_plan *plan);
-
-/* The plan's folder (absolute). Owned by the plan. */
-EF_API const char *ef_plan_dir(const ef_plan *plan);
-/* The plan's resolved config, with absolute paths. Owned by the plan. */
-EF_API const ef_config *ef_plan_config(const ef_plan *plan);
-
-typedef enum {
-  /* Videos in the plan. */
-  EF_PLAN_VIDEOS = 0,
-  /* Bins: one task each. */
-  EF_PLAN_BINS,
-  /* The fewest bins possible: oversize videos + ceil(the other videos'
-   * total / capacity), which is ceil(total / capacity) when no video is
-   * oversize. With more bins than run at a time, the plan may use more
-   * (ceil(bins / parallelism) waves of shorter bins end sooner). */
-  EF_PLAN_BINS_LOWER_BOUND,
-  /* Seconds per bin: timeout_min * 60. */
-  EF_PLAN_CAPACITY,
-  /* Estimated seconds of all videos, and of the longest one. */
-  EF_PLAN_TOTAL,
-  EF_PLAN_LONGEST,
-  /* Tasks at a time: min(parallelism, bins). */
-  EF_PLAN_PARALLELISM,
-  /* Estimated wall time: bins start in order, each as soon as one of the
-   * parallel slots is free (as SLURM starts array tasks). */
-  EF_PLAN_MAKESPAN,
-  /* No plan can beat max(total / parallel tasks, longest video). */
-  EF_PLAN_MAKESPAN_LOWER_BOUND,
-  /* The reference's figures: n_schedules = ceil(bins / parallelism) and
-   * its estimate n_schedules * 60 * (timeout_min + schedule_time_per_node)
-   * seconds. */
-  EF_PLAN_N_SCHEDULES,
-  EF_PLAN_REFERENCE_SECONDS,
-  /* Videos estimated longer than a bin (each has a bin of its own). */
-  EF_PLAN_OVERSIZE,
-  /* Videos whose frame count is unknown (missing or unreadable file):
-   * counted as one window; their task reports them. */
-  EF_PLAN_UNKNOWN_LENGTH,
-  /* The bins first-fit decreasing needs; EF_PLAN_BINS is more only when
-   * waves of shorter bins end sooner. */
-  EF_PLAN_BINS_FEWEST,
-  EF_PLAN_FIGURE_COUNT_
-} ef_plan_figure;
-
-/* One figure of the plan (counts are whole numbers); 0 for a NULL plan
- * or an unknown figure. */
-EF_API double ef_plan_figure_value(const ef_plan *plan, ef_plan_figure figure);
-/* The figure's name: the enum's without EF_PLAN_, in lower case
- * ("makespan"). NULL past the last figure, so a caller can list them. */
-EF_API const char *ef_plan_figure_name(int figure);
-
-/* Bins, and the videos of each (largest estimate first). Out-of-range
- * indices give 0, NULL or -1. */
-EF_API size_t ef_plan_bin_count(const ef_plan *plan);
-EF_API size_t ef_plan_bin_size(const ef_plan *plan, size_t bin);
-/* Estimated seconds of a bin (the sum of its videos'). */
-EF_API double ef_plan_bin_seconds(const ef_plan *plan, size_t bin);
-EF_API const char *ef_plan_video_uid(const ef_plan *plan, size_t bin, size_t i);
-EF_API double ef_plan_video_seconds(const ef_plan *plan, size_t bin, size_t i);
-/* Frames at inference_config.fps, -1 if unknown. */
-EF_API int64_t ef_plan_video_frames(const ef_plan *plan, size_t bin, size_t i);
-
-/* 1 if every video of the bin has a complete output file (the check of
- * io.filter_completed), 0 if not, a negative code on error. */
-EF_API int ef_plan_bin_complete(const ef_plan *plan, size_t bin);
-/* The config that runs one bin: the plan's config with io.uid_list set to
- * the bin's videos. Pass it to ef_perform_feature_extraction(); free it
- * with ef_config_free(). */
-EF_API int ef_plan_bin_config(const ef_plan *plan, size_t bin, ef_config **out);
-
-/* ---- Scheduling: status files ---- */
-
-typedef enum {
-  /* No status file. */
-  EF_BIN_NOT_STARTED = 0,
-  /* Started and not finished: still running, or killed (scancel after its
-   * grace time, node failure). */
-  EF_BIN_RUNNING,
-  /* Ran to its end (some videos may have failed). */
-  EF_BIN_FINISHED,
-  /* Stopped early by SIGTERM or SIGINT (scancel, the time limit). */
-  EF_BIN_CANCELLED,
-  /* Could not run at all, e.g. the model did not load. */
-  EF_BIN_FAILED
-} ef_bin_state;
-
-/* The names the status files use: "not_started", "running", ... for a
- * bin state; "done", "skipped", "failed", "not_run" for a video outcome.
- * NULL past the last. */
-EF_API const char *ef_bin_state_name(int state);
-EF_API const char *ef_video_outcome_name(int outcome);
-
-/* Records the run of one bin in its status file. begin writes the file at
- * once (state running, every video not run); set records one video's
- * outcome and rewrites the file if it changed; finish writes the final
- * state (and, for EF_BIN_FAILED, the reason). runner says who ran it, e.g.
- * "slurm 1234_5" (may be NULL). The handle copies what it needs from the
- * plan. set returns EF_ENOTFOUND for a uid not in the bin. */
-typedef struct ef_schedule_status ef_schedule_status;
-EF_API int ef_schedule_status_begin(const ef_plan *plan, size_t bin,
-                                    const char *runner,
-                                    ef_schedule_status **out);
-EF_API int ef_schedule_status_set(ef_schedule_status *st, const char *uid,
-                                  ef_video_outcome outcome, const char *error);
-EF_API int ef_schedule_status_finish(ef_schedule_status *st, ef_bin_state state,
-                                     const char *error);
-EF_API void ef_schedule_status_free(ef_schedule_status *st);
-
-/* Runs one bin of a plan as a scheduled task does: begins its status file
- * (runner as for ef_schedule_status_begin), extracts the bin's videos
- * with ef_perform_feature_extraction (params may be NULL; its progress
- * callback, if any, is called as usual), records each video's outcome
- * and failure message as it ends, then the bin's final state
- * (finished, cancelled or failed). A status file that cannot be written
- * is a warning (ef_log_set_callback), not a failure. Returns what the
- * extraction returned; *out (may be NULL) gets its stats, NULL when the
- * bin could not start (a bad bin, a status file that cannot be created:
- * nothing ran). */
-EF_API int ef_plan_run_bin(const ef_plan *plan, size_t bin, const char *runner,
-                           const ef_params *params, ef_stats **out);
-
-/* (Re)reads every bin's status file into the plan. A missing file means
- * not started; an unreadable one is EF_EINVAL naming it. */
-EF_API int ef_plan_read_status(ef_plan *plan);
-/* What the status files said at the last ef_plan_read_status() (before
- * any, every bin is not started and every video not run). */
-EF_API ef_bin_state ef_plan_bin_state(const ef_plan *plan, size_t bin);
-/* The runner of the last attempt ("" if none). */
-EF_API const char *ef_plan_bin_runner(const ef_plan *plan, size_t bin);
-/* Why the bin failed as a whole ("" if it did not). */
-EF_API const char *ef_plan_bin_error(const ef_plan *plan, size_t bin);
-EF_API ef_video_outcome ef_plan_video_outcome(const ef_plan *plan, size_t bin,
-                                              size_t i);
-/* The failure message of a failed video ("" otherwise). */
-EF_API const char *ef_plan_video_error(const ef_plan *plan, size_t bin,
-                                       size_t i);
 
 #ifdef __cplusplus
 }

@@ -33,9 +33,9 @@ int ef_results_status(const ef_results *r, size_t i) {
   return p->status ? p->status : EF_EDECODE;
 }
 
-int ef_results_outcome(const ef_results *r, size_t i) {
+ef_video_outcome ef_results_outcome(const ef_results *r, size_t i) {
   const pipeline_result *p = result_at(r, i);
-  return p ? (int)p->outcome : -1;
+  return p ? p->outcome : EF_VIDEO_INVALID;
 }
 
 const char *ef_results_error(const ef_results *r, size_t i) {
@@ -105,7 +105,7 @@ const char *ef_stats_video_uid(const ef_stats *st, size_t i) {
 
 ef_video_outcome ef_stats_video_outcome(const ef_stats *st, size_t i) {
   const pipeline_result *p = stat_at(st, i);
-  return p ? p->outcome : EF_VIDEO_NOT_RUN;
+  return p ? p->outcome : EF_VIDEO_INVALID;
 }
 
 const char *ef_stats_video_error(const ef_stats *st, size_t i) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ego4dfeat/schedule.h"
 #include "run/params.h"
 #include "util/error.h"
 #include "util/log.h"

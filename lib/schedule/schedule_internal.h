@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "config/settings.h"
-#include "ego4dfeat/ego4dfeat.h"
+#include "ego4dfeat/schedule.h"
 #include "output/out_hdf5.h"
 #include "util/error.h"
 

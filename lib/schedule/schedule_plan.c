@@ -199,17 +199,24 @@ static int plan_dir_from_config(ef_plan *p) {
 
 /* ---- Creating ----------------------------------------------------------- */
 
-ef_plan_options ef_plan_options_default(void) {
+/* The size of ef_plan_options in the first version that had a size: the
+ * end of its last field. Stays when fields are added. */
+#define PLAN_OPTIONS_SIZE_0_1                                                  \
+  (offsetof(ef_plan_options, parallelism) + sizeof(int))
+
+/* Every field at its default, in this library's layout. */
+static ef_plan_options plan_options_defaults(void) {
   ef_plan_options o;
   memset(&o, 0, sizeof o);
   o.size = sizeof o;
   return o;
 }
 
-/* The size of ef_plan_options in the first version that had a size: the
- * end of its last field. Stays when fields are added. */
-#define PLAN_OPTIONS_SIZE_0_1                                                  \
-  (offsetof(ef_plan_options, parallelism) + sizeof(int))
+int ef_plan_options_init(ef_plan_options *o, size_t size) {
+  ef_plan_options d = plan_options_defaults();
+  return sized_init(o, size, PLAN_OPTIONS_SIZE_0_1, &d, sizeof d,
+                    "ef_plan_options");
+}
 
 void ef_plan_free(ef_plan *p) {
   if (!p)
@@ -375,7 +382,7 @@ int ef_plan_create(const ef_config *cfg, const ef_plan_options *opts,
   if (!cfg || !out)
     return ef_error_set(EF_EINVAL, "ef_plan_create: NULL argument");
   *out = NULL;
-  ef_plan_options o = ef_plan_options_default();
+  ef_plan_options o = plan_options_defaults();
   if (opts && sized_read(&o, sizeof o, PLAN_OPTIONS_SIZE_0_1, opts,
                          "ef_plan_options") != EF_OK)
     return EF_EINVAL;

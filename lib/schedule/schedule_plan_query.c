@@ -89,7 +89,8 @@ int64_t ef_plan_video_frames(const ef_plan *p, size_t bin, size_t i) {
   return v ? v->frames : -1;
 }
 
-int ef_plan_bin_complete(const ef_plan *p, size_t bin) {
+/* 1 if every video of the bin is complete, 0 if not, a negative code. */
+static int bin_complete(const ef_plan *p, size_t bin) {
   const plan_bin *b = sched_bin_at(p, bin);
   if (!b)
     return ef_error_set(EF_EINVAL, "ef_plan_bin_complete: no bin %zu", bin);
@@ -128,6 +129,17 @@ int ef_plan_bin_complete(const ef_plan *p, size_t bin) {
   }
   free(dir);
   return done;
+}
+
+int ef_plan_bin_complete(const ef_plan *p, size_t bin, int *complete) {
+  if (!complete)
+    return ef_error_set(EF_EINVAL, "ef_plan_bin_complete: NULL argument");
+  *complete = 0;
+  int rc = bin_complete(p, bin);
+  if (rc < 0)
+    return rc;
+  *complete = rc;
+  return EF_OK;
 }
 
 int ef_plan_bin_config(const ef_plan *p, size_t bin, ef_config **out) {

@@ -298,7 +298,7 @@ int ef_plan_read_status(ef_plan *p) {
 
 ef_bin_state ef_plan_bin_state(const ef_plan *p, size_t bin) {
   const plan_bin *b = sched_bin_at(p, bin);
-  return b ? b->state : EF_BIN_NOT_STARTED;
+  return b ? b->state : EF_BIN_INVALID;
 }
 
 const char *ef_plan_bin_runner(const ef_plan *p, size_t bin) {
@@ -313,7 +313,7 @@ const char *ef_plan_bin_error(const ef_plan *p, size_t bin) {
 
 ef_video_outcome ef_plan_video_outcome(const ef_plan *p, size_t bin, size_t i) {
   const plan_video *v = sched_video_at(p, bin, i);
-  return v ? v->outcome : EF_VIDEO_NOT_RUN;
+  return v ? v->outcome : EF_VIDEO_INVALID;
 }
 
 const char *ef_plan_video_error(const ef_plan *p, size_t bin, size_t i) {

@@ -39,7 +39,7 @@ PROGRESS_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ProgressInfo),
 
 
 class Params(ctypes.Structure):
-    # Always made by ef_params_default(), which sets size.
+    # Always made by params_init() (ef_params_init), which sets size.
     _fields_ = [
         ("size", ctypes.c_size_t),
         ("progress", PROGRESS_CB),
@@ -51,7 +51,7 @@ class Params(ctypes.Structure):
 
 
 class PlanOptions(ctypes.Structure):
-    """ef_plan_options. Always start from ef_plan_options_default() and set
+    """ef_plan_options. Always start from plan_options_init() and set
     fields by name, so a field added to the header needs only this list."""
     _fields_ = [
         ("size", ctypes.c_size_t),
@@ -107,7 +107,7 @@ _FUNCTIONS = {
     "ef_model_load": (_c.c_int, [_P, _PP]),
     "ef_model_kind": (_S, [_P]),
     "ef_model_free": (None, [_P]),
-    "ef_params_default": (Params, []),
+    "ef_params_init": (_c.c_int, [_c.POINTER(Params), _c.c_size_t]),
     "ef_extract_features": (_c.c_int, [_P, _P, _c.POINTER(_S), _c.c_size_t,
                                        _c.POINTER(Params), _PP]),
     "ef_results_count": (_c.c_size_t, [_P]),
@@ -135,7 +135,8 @@ _FUNCTIONS = {
     "ef_stats_total_windows": (_c.c_int64, [_P]),
     "ef_stats_total_forward_passes": (_c.c_int64, [_P]),
     "ef_stats_free": (None, [_P]),
-    "ef_plan_options_default": (PlanOptions, []),
+    "ef_plan_options_init": (_c.c_int, [_c.POINTER(PlanOptions),
+                                        _c.c_size_t]),
     "ef_plan_create": (_c.c_int, [_P, _c.POINTER(PlanOptions), _PP]),
     "ef_plan_save": (_c.c_int, [_P]),
     "ef_plan_load": (_c.c_int, [_S, _PP]),
@@ -152,7 +153,8 @@ _FUNCTIONS = {
     "ef_plan_video_uid": (_S, [_P, _c.c_size_t, _c.c_size_t]),
     "ef_plan_video_seconds": (_c.c_double, [_P, _c.c_size_t, _c.c_size_t]),
     "ef_plan_video_frames": (_c.c_int64, [_P, _c.c_size_t, _c.c_size_t]),
-    "ef_plan_bin_complete": (_c.c_int, [_P, _c.c_size_t]),
+    "ef_plan_bin_complete": (_c.c_int, [_P, _c.c_size_t,
+                                        _c.POINTER(_c.c_int)]),
     "ef_plan_bin_config": (_c.c_int, [_P, _c.c_size_t, _PP]),
     "ef_schedule_status_begin": (_c.c_int, [_P, _c.c_size_t, _S, _PP]),
     "ef_schedule_status_set": (_c.c_int, [_P, _S, _c.c_int, _S]),

@@ -99,7 +99,10 @@ class _Call:
     keep: list = field(default_factory=list)
 
     def params(self, decode_threads, torch_threads):
-        p = _lib.lib().ef_params_default()
+        p = _lib.Params()
+        rc = _lib.lib().ef_params_init(ctypes.byref(p), ctypes.sizeof(p))
+        if rc != OK:
+            raise last_error(rc)
         p.decode_threads = decode_threads
         p.torch_threads = torch_threads
         if isinstance(self.cancel, CancelFlag):

@@ -15,7 +15,7 @@ import os
 
 from . import _lib
 from .config import Config
-from .errors import check, last_error, _text
+from .errors import check, _text
 from .extract import _Call, _run_result
 from .handle import Handle
 
@@ -148,10 +148,9 @@ class Bin:
         """True when every video has a complete output file of this
         fingerprint (io.filter_completed's check; it reads the files each
         time)."""
-        rc = self._q("ef_plan_bin_complete")
-        if rc < 0:
-            raise last_error(rc)
-        return bool(rc)
+        done = ctypes.c_int(0)
+        check(self._q("ef_plan_bin_complete", ctypes.byref(done)))
+        return bool(done.value)
 
     def config(self):
         """A new Config that runs this bin alone: the plan's config with
@@ -196,7 +195,9 @@ class Plan(Handle):
         slurm_array_parallelism); the makespan figures and, with more bins
         than that, the packing depend on it."""
         lib = _lib.lib()
-        opts = lib.ef_plan_options_default()
+        opts = _lib.PlanOptions()
+        check(lib.ef_plan_options_init(ctypes.byref(opts),
+                                       ctypes.sizeof(opts)))
         opts.strict = 1 if strict else 0
         opts.parallelism = parallelism
         out = ctypes.c_void_p()

@@ -12,11 +12,14 @@ export PKG_CONFIG_PATH="$(dirname "$pc")"
 flags=$(pkg-config --define-variable=prefix="$dest$prefix" --cflags --libs ego4dfeat)
 cat > "$dest/hello.c" <<'C'
 #include <ego4dfeat/ego4dfeat.h>
+#include <ego4dfeat/schedule.h>
 #include <stdio.h>
 #include <string.h>
 int main(void) {
   ef_config *cfg = NULL;
+  ef_plan_options po;
   if (strcmp(ef_version(), EF_VERSION_STRING) != 0) return 1;
+  if (ef_plan_options_init(&po, sizeof po) != EF_OK || EF_SCHEDULE_API_VERSION < 1) return 3;
   if (ef_config_parse("io:\n  batch_size_typo: 1\n", &cfg) == EF_OK) return 2;
   printf("ego4dfeat %s: %s\n", ef_version(), ef_last_error());
   return 0;

@@ -71,9 +71,12 @@ START_TEST(test_extract_in_memory_with_window_times) {
   ck_assert_str_eq(ef_model_kind(m), "video");
   const char *videos[] = {clip30, clip_short};
   ef_results *r = NULL;
-  ef_params p = ef_params_default();
+  ef_params p;
+  ck_assert_int_eq(ef_params_init(&p, sizeof p), EF_OK);
   ck_assert_int_eq(ef_extract_features(m, cfg, videos, 2, &p, &r), EF_OK);
   ck_assert_uint_eq(ef_results_count(r), 2);
+  ck_assert_int_eq(ef_results_outcome(r, 0), EF_VIDEO_DONE);
+  ck_assert_int_eq(ef_results_outcome(r, 2), EF_VIDEO_INVALID);
   int64_t dims[4];
   ck_assert_int_eq(ef_results_shape(r, 0, dims, 4), 2);
   ck_assert_int_eq(dims[0], 4); /* 75 frames: 0, 16, 32, 43 */
@@ -147,7 +150,8 @@ START_TEST(test_progress_and_cancel) {
   ck_assert_int_eq(ef_model_load(cfg, &m), EF_OK);
   const char *videos[] = {clip30, clip30};
   progress_log log = {0, 0, 0};
-  ef_params p = ef_params_default();
+  ef_params p;
+  ck_assert_int_eq(ef_params_init(&p, sizeof p), EF_OK);
   p.progress = on_progress;
   p.progress_user_data = &log;
   ef_results *r = NULL;
@@ -219,7 +223,8 @@ START_TEST(test_progress_tells_why_a_video_failed) {
   ck_assert_int_eq(ef_model_load(cfg, &m), EF_OK);
   const char *videos[] = {"/nonexistent/gone.mp4", clip_short};
   finish_log log = {{99, 99}, {"unset", "unset"}};
-  ef_params p = ef_params_default();
+  ef_params p;
+  ck_assert_int_eq(ef_params_init(&p, sizeof p), EF_OK);
   p.progress = on_finish;
   p.progress_user_data = &log;
   ef_results *r = NULL;
@@ -235,7 +240,7 @@ START_TEST(test_progress_tells_why_a_video_failed) {
 }
 END_TEST
 
-/* A params struct not made by ef_params_default(), or from a newer
+/* A params struct not made by ef_params_init(), or from a newer
  * header, is refused before anything runs. */
 START_TEST(test_params_size_is_checked) {
   ef_config *cfg = config_for(model_video);
@@ -243,12 +248,13 @@ START_TEST(test_params_size_is_checked) {
   ck_assert_int_eq(ef_model_load(cfg, &m), EF_OK);
   const char *videos[] = {clip_short};
   ef_results *r = NULL;
-  ef_params p = ef_params_default();
+  ef_params p;
+  ck_assert_int_eq(ef_params_init(&p, sizeof p), EF_OK);
   ck_assert_uint_eq(p.size, sizeof p);
   p.size = 0;
   ck_assert_int_eq(ef_extract_features(m, cfg, videos, 1, &p, &r), EF_EINVAL);
   ck_assert_ptr_null(r);
-  ck_assert(strstr(ef_last_error(), "ef_params_default") != NULL);
+  ck_assert(strstr(ef_last_error(), "ef_params_init") != NULL);
   p.size = sizeof p + 8;
   ck_assert_int_eq(ef_perform_feature_extraction(cfg, videos, 1, &p, NULL),
                    EF_EINVAL);
@@ -298,6 +304,7 @@ START_TEST(test_perform_writes_files_and_stats) {
   ck_assert_int_eq(ef_perform_feature_extraction(cfg, NULL, 0, NULL, &st),
                    EF_EPARTIAL);
   ck_assert_uint_eq(ef_stats_video_count(st), 3);
+  ck_assert_int_eq(ef_stats_video_outcome(st, 3), EF_VIDEO_INVALID);
   ck_assert_uint_eq(ef_stats_count(st, EF_VIDEO_DONE), 2);
   ck_assert_uint_eq(ef_stats_count(st, EF_VIDEO_FAILED), 1);
   ck_assert_str_eq(ef_stats_video_uid(st, 2), "gone");

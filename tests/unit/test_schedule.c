@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "config/settings.h"
-#include "ego4dfeat/ego4dfeat.h"
+#include "ego4dfeat/schedule.h"
 #include "output/provenance.h"
 #include "output/write.h"
 #include "output/write_times.h"
@@ -90,8 +90,20 @@ static ef_config *test_config(void) {
   return cfg;
 }
 
+/* ef_plan_bin_complete's answer, or -1 when it fails (*complete is then
+ * 0, as documented). */
+static int bin_complete(const ef_plan *p, size_t bin) {
+  int complete = -1;
+  if (ef_plan_bin_complete(p, bin, &complete) != EF_OK) {
+    ck_assert_int_eq(complete, 0);
+    return -1;
+  }
+  return complete;
+}
+
 static ef_plan *make_plan(ef_config *cfg, int strict) {
-  ef_plan_options o = ef_plan_options_default();
+  ef_plan_options o;
+  ck_assert_int_eq(ef_plan_options_init(&o, sizeof o), EF_OK);
   o.strict = strict;
   ef_plan *p = NULL;
   ck_assert_msg(ef_plan_create(cfg, &o, &p) == EF_OK, "%s", ef_last_error());
@@ -183,7 +195,8 @@ START_TEST(test_bins_and_figures) {
   ef_plan_free(p);
 
   /* One task at a time: the bins run one after the other. */
-  ef_plan_options o = ef_plan_options_default();
+  ef_plan_options o;
+  ck_assert_int_eq(ef_plan_options_init(&o, sizeof o), EF_OK);
   o.parallelism = 1;
   ck_assert_int_eq(ef_plan_create(cfg, &o, &p), EF_OK);
   ck_assert_double_eq(ef_plan_figure_value(p, EF_PLAN_MAKESPAN), 112);
@@ -192,12 +205,12 @@ START_TEST(test_bins_and_figures) {
                       112);
   ef_plan_free(p);
 
-  /* Options not made by ef_plan_options_default, or of a newer header. */
+  /* Options not made by ef_plan_options_init, or of a newer header. */
   p = NULL;
   o.size = 0;
   ck_assert_int_eq(ef_plan_create(cfg, &o, &p), EF_EINVAL);
   ck_assert_ptr_null(p);
-  ck_assert(strstr(ef_last_error(), "ef_plan_options_default") != NULL);
+  ck_assert(strstr(ef_last_error(), "ef_plan_options_init") != NULL);
   o.size = sizeof o + 4;
   ck_assert_int_eq(ef_plan_create(cfg, &o, &p), EF_EINVAL);
   ck_assert(strstr(ef_last_error(), "ef_plan_options.size") != NULL);
@@ -211,7 +224,8 @@ START_TEST(test_more_bins_when_tasks_run_in_waves) {
   make_videos(seven, 7);
   ef_config *cfg = test_config();
   set(cfg, "schedule_config.time_per_forward_pass=3%s", "");
-  ef_plan_options o = ef_plan_options_default();
+  ef_plan_options o;
+  ck_assert_int_eq(ef_plan_options_init(&o, sizeof o), EF_OK);
   o.parallelism = 2;
   ef_plan *p = NULL;
   ck_assert_int_eq(ef_plan_create(cfg, &o, &p), EF_OK);
@@ -329,7 +343,8 @@ START_TEST(test_oversize_video) {
   ck_assert_double_eq(ef_plan_bin_seconds(p, 0), 80);
   ef_plan_free(p);
 
-  ef_plan_options o = ef_plan_options_default();
+  ef_plan_options o;
+  ck_assert_int_eq(ef_plan_options_init(&o, sizeof o), EF_OK);
   o.strict = 1;
   p = (ef_plan *)1;
   ck_assert_int_eq(ef_plan_create(cfg, &o, &p), EF_EINVAL);
@@ -444,6 +459,11 @@ START_TEST(test_status_files) {
   ck_assert_int_eq(ef_plan_read_status(p), EF_OK);
   ck_assert_int_eq(ef_plan_bin_state(p, 0), EF_BIN_CANCELLED);
   ck_assert_int_eq(ef_plan_video_outcome(p, 0, 0), EF_VIDEO_NOT_RUN);
+  /* No such bin or video: a value that cannot pass for a real one. */
+  ck_assert_int_eq(ef_plan_bin_state(p, 99), EF_BIN_INVALID);
+  ck_assert_int_eq(ef_plan_bin_state(NULL, 0), EF_BIN_INVALID);
+  ck_assert_int_eq(ef_plan_video_outcome(p, 0, 99), EF_VIDEO_INVALID);
+  ck_assert_int_eq(ef_plan_video_outcome(p, 99, 0), EF_VIDEO_INVALID);
 
   /* A damaged status file is an error naming it. */
   char *sdir = tu_path(ef_plan_dir(p), "status/bin_00001.json");
@@ -487,7 +507,7 @@ START_TEST(test_bin_config_and_completeness) {
 
   /* Complete once every output of the bin is complete (features and
    * times) and of this plan's fingerprint. */
-  ck_assert_int_eq(ef_plan_bin_complete(p, 1), 0);
+  ck_assert_int_eq(bin_complete(p, 1), 0);
   char *out = tu_path(g_dir, "out");
   ck_assert_int_eq(write_mkdirs(out), EF_OK);
   ef_settings s;
@@ -515,16 +535,19 @@ START_TEST(test_bin_config_and_completeness) {
                                   row, shape, 2, &t0, &t1),
           EF_OK);
     }
-    ck_assert_int_eq(ef_plan_bin_complete(p, 1), pass);
+    ck_assert_int_eq(bin_complete(p, 1), pass);
   }
-  ck_assert_int_eq(ef_plan_bin_complete(p, 0), 0);
+  ck_assert_int_eq(bin_complete(p, 0), 0);
+  ck_assert_int_eq(bin_complete(p, 99), -1);
+  ck_assert_ptr_nonnull(strstr(ef_last_error(), "no bin 99"));
+  ck_assert_int_eq(ef_plan_bin_complete(p, 0, NULL), EF_EINVAL);
   ck_assert_int_eq(truncate(last, 20), 0);
-  ck_assert_int_eq(ef_plan_bin_complete(p, 1), 0);
+  ck_assert_int_eq(bin_complete(p, 1), 0);
   ck_assert_int_eq(unlink(last), 0);
   ck_assert_int_eq(write_features(last, EF_FORMAT_PT, row, shape, 2), EF_OK);
-  ck_assert_int_eq(ef_plan_bin_complete(p, 1), 1);
+  ck_assert_int_eq(bin_complete(p, 1), 1);
   ck_assert_int_eq(unlink(times), 0); /* no times: not complete */
-  ck_assert_int_eq(ef_plan_bin_complete(p, 1), 0);
+  ck_assert_int_eq(bin_complete(p, 1), 0);
   free(last);
   free(last_fp);
   free(times);

@@ -1,0 +1,146 @@
+/*
+ * test_params.c - options structs that carry the caller's sizeof
+ * (ef_params_init, ef_plan_options_init, util/sized.c): the library fills
+ * exactly the caller's bytes and never writes past them, so a program
+ * built with an older, shorter struct is safe with a newer library.
+ */
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ego4dfeat/schedule.h"
+#include "testutil.h"
+#include "util/sized.h"
+
+/* A struct as an older header had it, and as the library has it now:
+ * the same fields, then one more. */
+typedef struct {
+  size_t size;
+  int a;
+  double b;
+} opts_v1;
+typedef struct {
+  size_t size;
+  int a;
+  double b;
+  int added; /* new in v2 */
+} opts_v2;
+
+#define GUARD 0xA5
+
+/* A v1 struct followed by guard bytes, where a library that wrote its own
+ * sizeof would spill. */
+typedef struct {
+  opts_v1 o;
+  unsigned char guard[64];
+} v1_in_memory;
+
+static void fill_guard(v1_in_memory *m) {
+  memset(m, GUARD, sizeof *m);
+}
+
+static int guard_intact(const v1_in_memory *m) {
+  for (size_t i = 0; i < sizeof m->guard; i++)
+    if (m->guard[i] != GUARD)
+      return 0;
+  return 1;
+}
+
+START_TEST(test_older_caller_gets_its_fields_and_nothing_past_them) {
+  const opts_v2 defaults = {sizeof(opts_v2), 7, 2.5, 99};
+  v1_in_memory m;
+  fill_guard(&m);
+  ck_assert_int_eq(sized_init(&m.o, sizeof m.o, sizeof(opts_v1), &defaults,
+                              sizeof defaults, "opts"),
+                   EF_OK);
+  ck_assert_uint_eq(m.o.size, sizeof(opts_v1));
+  ck_assert_int_eq(m.o.a, 7);
+  ck_assert_double_eq(m.o.b, 2.5);
+  ck_assert(guard_intact(&m));
+
+  /* Read back by the newer library: the field the caller lacks keeps its
+   * default, the others are the caller's. */
+  m.o.a = 3;
+  opts_v2 got = defaults;
+  ck_assert_int_eq(sized_read(&got, sizeof got, sizeof(opts_v1), &m.o, "opts"),
+                   EF_OK);
+  ck_assert_int_eq(got.a, 3);
+  ck_assert_int_eq(got.added, 99);
+  ck_assert_uint_eq(got.size, sizeof(opts_v1));
+}
+END_TEST
+
+START_TEST(test_unknown_sizes_write_nothing) {
+  const opts_v2 defaults = {sizeof(opts_v2), 7, 2.5, 99};
+  v1_in_memory m;
+  const size_t bad[] = {0, sizeof(size_t), sizeof(opts_v1) - 1,
+                        sizeof(opts_v2) + 1};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    fill_guard(&m);
+    ck_assert_int_eq(sized_init(&m.o, bad[i], sizeof(opts_v1), &defaults,
+                                sizeof defaults, "opts"),
+                     EF_EINVAL);
+    const unsigned char *bytes = (const unsigned char *)&m;
+    for (size_t k = 0; k < sizeof m; k++)
+      ck_assert_uint_eq(bytes[k], GUARD);
+    ck_assert(strstr(ef_last_error(), "opts") != NULL);
+  }
+  ck_assert_int_eq(sized_init(NULL, sizeof(opts_v1), sizeof(opts_v1), &defaults,
+                              sizeof defaults, "opts"),
+                   EF_EINVAL);
+}
+END_TEST
+
+/* The public _init functions write exactly the caller's sizeof. */
+START_TEST(test_public_init_functions) {
+  struct {
+    ef_params p;
+    unsigned char guard[64];
+  } mp;
+  memset(&mp, GUARD, sizeof mp);
+  ck_assert_int_eq(ef_params_init(&mp.p, sizeof mp.p), EF_OK);
+  ck_assert_uint_eq(mp.p.size, sizeof(ef_params));
+  ck_assert(mp.p.progress == NULL);
+  ck_assert_ptr_null((const void *)mp.p.cancel);
+  ck_assert_int_eq(mp.p.decode_threads, 0);
+  ck_assert_int_eq(mp.p.torch_threads, 0);
+  for (size_t i = 0; i < sizeof mp.guard; i++)
+    ck_assert_uint_eq(mp.guard[i], GUARD);
+  /* A header newer than the library: refused, nothing written. */
+  memset(&mp, GUARD, sizeof mp);
+  ck_assert_int_eq(ef_params_init(&mp.p, sizeof mp.p + 8), EF_EINVAL);
+  ck_assert_uint_eq(((const unsigned char *)&mp)[0], GUARD);
+  ck_assert(strstr(ef_last_error(), "ef_params.size") != NULL);
+  ck_assert_int_eq(ef_params_init(NULL, sizeof(ef_params)), EF_EINVAL);
+
+  struct {
+    ef_plan_options o;
+    unsigned char guard[64];
+  } mo;
+  memset(&mo, GUARD, sizeof mo);
+  ck_assert_int_eq(ef_plan_options_init(&mo.o, sizeof mo.o), EF_OK);
+  ck_assert_uint_eq(mo.o.size, sizeof(ef_plan_options));
+  ck_assert_int_eq(mo.o.strict, 0);
+  ck_assert_int_eq(mo.o.parallelism, 0);
+  for (size_t i = 0; i < sizeof mo.guard; i++)
+    ck_assert_uint_eq(mo.guard[i], GUARD);
+  ck_assert_int_eq(ef_plan_options_init(&mo.o, 0), EF_EINVAL);
+  ck_assert(strstr(ef_last_error(), "ef_plan_options_init") != NULL);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("params");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, test_older_caller_gets_its_fields_and_nothing_past_them);
+  tcase_add_test(tc, test_unknown_sizes_write_nothing);
+  tcase_add_test(tc, test_public_init_functions);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
