@@ -4,9 +4,13 @@
 # and waits until the node is idle; `stop` shuts them down; `status` says
 # whether the node answers. Both are idempotent. Needs root and Debian's
 # slurmctld, slurmd, slurm-client and munge packages
-# (scripts/install-deps.sh); no systemd. The facts behind each setting are
-# in ../shared/SLURM_LOCAL.md (why cgroups are off, why the node has an
-# address, why the state folder is wiped).
+# (scripts/install-deps.sh); no systemd. Why the settings are as they are:
+# no cgroup plugin (proctrack/linuxproc, task/none), because the default
+# cgroup tracking finds no freezer controller on such machines, and a job
+# then never runs yet reports COMPLETED 0:0 and the node drains; the node
+# has an address (127.0.0.1), because with a host name that does not
+# resolve slurmd loops on "Unable to resolve"; the state folder is wiped on
+# start, because a drained node stays drained through the saved state.
 set -euo pipefail
 
 STATE=${EF_SLURM_STATE:-/tmp/ef-slurm}

@@ -137,7 +137,7 @@ int cmd_extract(int argc, char **argv) {
     exit_code = cli_cancel_exit_code();
   } else if (rc == EF_ECONFIG) {
     /* A config the run cannot honour (a CUDA device on a machine without
-     * one, an unset model path): a usage error, as the README says. */
+     * one, an unset model path): a usage error, as docs/cli.md says. */
     cli_error("%s", ef_last_error());
     exit_code = 2;
   } else {

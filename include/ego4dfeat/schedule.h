@@ -47,14 +47,15 @@ typedef struct ef_plan ef_plan;
  * time_per_forward_pass must be set (EF_ECONFIG otherwise), since a bin's
  * size depends on them and no guess suits every model and cluster.
  *
- * log_folder: every reference config's value (docs/scheduling.md); %j is the
- * job id, "local" for bins run here. */
+ * log_folder: every reference config's value (docs/semantics.md,
+ * "Defaults"); %j is the job id, "local" for bins run here. */
 #define EF_SCHEDULE_DEFAULT_LOG_FOLDER "slurm_log/%j"
 /* slurm_array_parallelism: tasks of the array running at once, when the
  * config does not say; most reference configs use 256. */
 #define EF_SCHEDULE_DEFAULT_ARRAY_PARALLELISM 256
 /* schedule_time_per_node: minutes to start one node, in the reference's
- * estimate; every reference config's value (docs/scheduling.md). */
+ * estimate; every reference config's value (docs/semantics.md,
+ * "Defaults"). */
 #define EF_SCHEDULE_DEFAULT_TIME_PER_NODE 10.0
 
 typedef struct {

@@ -1,6 +1,6 @@
 /*
  * settings.c - reads the typed run settings out of a config tree, applying
- * the defaults of REFERENCE.md where a key is absent.
+ * the defaults of docs/semantics.md ("Defaults") where a key is absent.
  */
 #include "config/settings.h"
 
@@ -201,7 +201,8 @@ static int check_positive(const char *key, int64_t v) {
                       (long long)v);
 }
 
-/* REFERENCE.md's defaults, for every key a config may leave out. */
+/* The defaults of docs/semantics.md ("Defaults"), for every key a config
+ * may leave out. */
 static void set_defaults(ef_settings *s) {
   static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
   static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};

@@ -2,8 +2,8 @@
  * transform.h - turns one decoded RGB24 frame into the normalised, resized
  * and cropped planar float image the model sees.
  *
- * The reference (REFERENCE.md, "Video transform") normalises every frame of
- * every window, then resizes with torch's bilinear interpolation, then
+ * The reference (docs/semantics.md, "Video transform") normalises every frame
+ * of every window, then resizes with torch's bilinear interpolation, then
  * centre-crops. Normalisation is affine per channel, so resizing the 0..255
  * values first and normalising after gives the same numbers to ~1e-6 while
  * touching only the pixels that survive the crop. Each sampled frame is
@@ -30,7 +30,7 @@ typedef struct {
 typedef struct transform transform;
 
 /* Output size of the short-side scale for a w x h input (torch's floor
- * rule from REFERENCE.md). */
+ * rule of docs/semantics.md, "Short-side scale"). */
 void transform_scaled_size(int w, int h, int side, int *out_w, int *out_h);
 /* Python's round((n - crop) / 2) used by the centre crop. */
 int transform_crop_offset(int n, int crop);

@@ -49,8 +49,8 @@ extern const model_kind model_kind_audio;
 extern const model_kind model_kind_mel;
 
 /* SlowFast's slow-pathway frame indices: torch.linspace(0, t - 1,
- * t / alpha) in float32, truncated (REFERENCE.md). Writes t / alpha
- * indices; returns how many. */
+ * t / alpha) in float32, truncated (docs/semantics.md, "SlowFast slow
+ * pathway"). Writes t / alpha indices; returns how many. */
 int64_t slowfast_slow_indices(int64_t t, int alpha, int64_t *out);
 
 #endif

@@ -3,8 +3,9 @@
  *
  * Window i starts at frame i * stride. Windows are emitted as the frame
  * that ends them arrives; at the end of the stream the back-padded last
- * window (REFERENCE.md) or, for a video shorter than one window, the single
- * window with its last frame repeated, is built from the ring.
+ * window (docs/semantics.md, "Windows") or, for a video shorter than one
+ * window, the single window with its last frame repeated, is built from the
+ * ring.
  */
 #include "window/video_windows.h"
 

@@ -1,5 +1,5 @@
 /*
- * window.c - window count and placement (REFERENCE.md, "Windows").
+ * window.c - window count and placement (docs/semantics.md, "Windows").
  */
 #include "window/window.h"
 

@@ -1,6 +1,6 @@
 /*
  * window.h - how a video of F frames is cut into windows of W frames every
- * S frames, exactly as the reference does (REFERENCE.md, "Windows").
+ * S frames, exactly as the reference does (docs/semantics.md, "Windows").
  */
 #ifndef EF_WINDOW_H
 #define EF_WINDOW_H

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The reference audio arithmetic (REFERENCE.md, audio_mel_spectrogram),
+"""The reference audio arithmetic (docs/semantics.md, "Audio"),
 written with torchaudio and PyAV, to check lib/media/mel.c and lib/media/audio_decode.c.
 
 Run with Debian's /usr/bin/python3 (torch, torchaudio, av, numpy).

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The reference pipeline's arithmetic, written with torch/av as the Ego4D
-Python code does it (REFERENCE.md), to check libego4dfeat against.
+Python code does it (docs/semantics.md), to check libego4dfeat against.
 
 Run with Debian's /usr/bin/python3 (torch, torchvision, av, numpy).
 

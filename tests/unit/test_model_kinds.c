@@ -38,8 +38,9 @@ START_TEST(test_slow_indices_match_torch_linspace) {
 END_TEST
 
 START_TEST(test_slow_indices_float32_truncation) {
-  /* REFERENCE.md: T = 66, alpha 4 picks 38 where exact arithmetic gives 39
-   * (index 9 of 16: 65 - 6 * (65 / 15) in float32 is just below 39). */
+  /* docs/semantics.md, "SlowFast slow pathway": T = 66, alpha 4 picks 38 where
+   * exact arithmetic gives 39 (index 9 of 16: 65 - 6 * (65 / 15) in float32 is
+   * just below 39). */
   int64_t idx[16];
   ck_assert_int_eq(slowfast_slow_indices(66, 4, idx), 16);
   ck_assert_int_eq(idx[9], 38);

@@ -1,6 +1,6 @@
 /*
- * test_window.c - window count and placement against REFERENCE.md's rules
- * and a brute-force enumeration of the same rules.
+ * test_window.c - window count and placement against the rules of
+ * docs/semantics.md ("Windows") and a brute-force enumeration of them.
  */
 #include <check.h>
 #include <stdint.h>
@@ -9,7 +9,8 @@
 #include "window/window.h"
 
 START_TEST(test_reference_example_39_frames) {
-  /* REFERENCE.md: 39 frames, W 32, S 16 -> [0, 32) and [7, 39). */
+  /* docs/semantics.md, "Windows": 39 frames, W 32, S 16 -> [0, 32) and
+   * [7, 39). */
   int64_t first;
   ck_assert_int_eq(window_count(39, 32, 16), 2);
   window_bounds(0, 39, 32, 16, &first);
