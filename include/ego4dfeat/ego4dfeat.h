@@ -160,6 +160,24 @@ EF_API int ef_config_get_list_size(const ef_config *cfg, const char *path,
                                    size_t *out);
 EF_API int ef_config_get_list_string(const ef_config *cfg, const char *path,
                                      size_t index, const char **out);
+/* What a key holds. A quoted scalar ("001", '1e5') is EF_CONFIG_STRING
+ * whatever its text; a plain one is typed by its text as YAML 1.2's core
+ * schema does (true/false, 001 an int, 1e5 a float, null, else a
+ * string). */
+typedef enum {
+  EF_CONFIG_NULL = 0,
+  EF_CONFIG_BOOL = 1,
+  EF_CONFIG_INT = 2,
+  EF_CONFIG_FLOAT = 3,
+  EF_CONFIG_STRING = 4,
+  EF_CONFIG_LIST = 5,
+  EF_CONFIG_MAP = 6
+} ef_config_type;
+/* The type of the value at a dotted path (a number indexes a list:
+ * "io.uid_list.0"). Unlike the typed reads, a null is found
+ * (EF_CONFIG_NULL); only an absent key is EF_ENOTFOUND. */
+EF_API int ef_config_get_type(const ef_config *cfg, const char *path,
+                              ef_config_type *out);
 /* The whole resolved config as YAML text; free with ef_free(). */
 EF_API int ef_config_dump(const ef_config *cfg, char **out_yaml);
 /* A deep copy. */
