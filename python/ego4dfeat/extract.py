@@ -30,7 +30,7 @@ class Progress:
     skipped: bool
     status: int = OK  # once finished: the failure's code (see the header)
     error: str = ""   # once finished: why it failed or was skipped
-    path: str = ""    # the video's path, as given
+    path: str = ""    # extract_features: the video's path, as given
 
 
 class CancelFlag:
@@ -159,7 +159,7 @@ class _Call:
             stop = False
             if self.progress is not None:
                 uid = _text(i.uid)
-                path = uid
+                path = ""  # runs name their videos by uid only
                 if self.paths is not None and i.video_index < len(self.paths):
                     # ef_extract_features names a video by its path.
                     path = self.paths[i.video_index]
@@ -249,7 +249,7 @@ def extract_features(model: Model, config: Config, videos: Videos,
     call = _Call(progress, cancel, paths=names)
     params = call.params(decode_threads, torch_threads)
     out = ctypes.c_void_p()
-    with model._use() as m, config._use() as c:
+    with model._extraction() as m, config._use() as c:
         rc = lib.ef_extract_features(m, c, _paths(encoded), len(encoded),
                                      ctypes.byref(params), ctypes.byref(out))
     if rc not in (OK, EPARTIAL):
@@ -310,7 +310,7 @@ def extract_frames(model: Model, config: Config, frames: Any,
     params = call.params(decode_threads, torch_threads)
     out = ctypes.c_void_p()
     data = frames.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8))
-    with model._use() as m, config._use() as c:
+    with model._extraction() as m, config._use() as c:
         rc = lib.ef_extract_frames(m, c, data, T, H, W, frames.strides[1],
                                    rate, ctypes.byref(params),
                                    ctypes.byref(out))

@@ -1,6 +1,9 @@
 """Model: a TorchScript model loaded once (model_config.model_path on
 inference_config.device) with its model kind's input packing."""
 import ctypes
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional
 
 from . import _lib
 from ._args import of_type
@@ -15,6 +18,29 @@ class Model(Handle):
     close() during one wait until it returns)."""
 
     _free_name = "ef_model_free"
+
+    def __init__(self, ptr: Optional[int], lib: Any) -> None:
+        super().__init__(ptr, lib)
+        # The library runs one extraction at a time per model: a second
+        # thread waits for the first; the same thread (a progress callback
+        # extracting again) is refused instead of deadlocking.
+        self._extracting = threading.Lock()
+        self._extracting_thread: Optional[int] = None
+
+    @contextmanager
+    def _extraction(self) -> Iterator[ctypes.c_void_p]:
+        """The pointer for one extraction, alone on this model."""
+        if self._extracting_thread == threading.get_ident():
+            raise RuntimeError("this Model is already extracting on this "
+                               "thread (a progress callback cannot start "
+                               "another extraction with it)")
+        with self._extracting:
+            self._extracting_thread = threading.get_ident()
+            try:
+                with self._use() as h:
+                    yield h
+            finally:
+                self._extracting_thread = None
 
     @classmethod
     def load(cls, config: Config) -> "Model":

@@ -283,3 +283,39 @@ def test_int_parameters_are_range_checked(ef, video_config, videos, plan):
                                 decode_threads=1.5)
     with pytest.raises(ValueError):
         ef.Plan.create(video_config, parallelism=2 ** 31)
+
+
+# ---- One extraction at a time per model ------------------------------------
+
+
+def test_two_threads_on_one_model_take_turns(ef, models, long_clip):
+    """The library allows one extraction at a time per model: a second
+    thread waits for the first instead of running beside it."""
+    with ef.Config.load("mvit_k400", config_dir=CONFIGS, overrides=[
+            f"model_config.model_path={models / 'tiny_video.pt'}",
+            "inference_config.device=cpu",
+            "inference_config.batch_size=1"]) as cfg, \
+            ef.Model.load(cfg) as m:
+        import threading
+        events, results = [], []
+
+        def go(name):
+            results.append(ef.extract_features(
+                m, cfg, [long_clip],
+                progress=lambda p: events.append(name))[0])
+
+        threads = [threading.Thread(target=go, args=(n,)) for n in "ab"]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(results) == 2 and all(r.ok for r in results)
+        first = events[0]
+        n = events.count(first)
+        assert n > 5 and events[:n] == [first] * n, events  # not interleaved
+        # Extracting again from inside a progress callback is refused.
+        with pytest.raises(RuntimeError, match="already extracting"):
+            ef.extract_features(m, cfg, [long_clip], progress=lambda p:
+                                ef.extract_features(m, cfg, [long_clip]))
+        (r,) = ef.extract_features(m, cfg, [long_clip])
+        assert r.ok
