@@ -6,6 +6,7 @@ ctypes would wrap around are refused with TypeError, ValueError or
 IndexError. What used to segfault runs in a subprocess, so a crash is a
 failed test and not a dead test run."""
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -242,7 +243,11 @@ def plan(ef, tmp_path, models):
             "schedule_config.time_per_forward_pass=20"]) as cfg, \
             ef.Plan.create(cfg) as p:
         assert len(p) == 2
+        assert re.fullmatch(r"<ego4dfeat\.Plan '.*/plan-[0-9a-f]{16}' "
+                            r"videos=2 bins=2 makespan=\d+(\.\d+)?s>",
+                            repr(p)), repr(p)
         yield p
+    assert repr(p) == "<ego4dfeat.Plan closed>"
 
 
 def test_bin_indexes_are_range_checked(ef, plan, tmp_path):
