@@ -172,6 +172,24 @@ EF_API int ef_config_get_list_size(const ef_config *cfg, const char *path,
                                    size_t *out);
 EF_API int ef_config_get_list_string(const ef_config *cfg, const char *path,
                                      size_t index, const char **out);
+/* What a key holds. A quoted scalar ("001", '1e5') is EF_CONFIG_STRING
+ * whatever its text; a plain one is typed by its text as YAML 1.2's core
+ * schema does (true/false, 001 an int, 1e5 a float, null, else a
+ * string). */
+typedef enum {
+  EF_CONFIG_NULL = 0,
+  EF_CONFIG_BOOL = 1,
+  EF_CONFIG_INT = 2,
+  EF_CONFIG_FLOAT = 3,
+  EF_CONFIG_STRING = 4,
+  EF_CONFIG_LIST = 5,
+  EF_CONFIG_MAP = 6
+} ef_config_type;
+/* The type of the value at a dotted path (a number indexes a list:
+ * "io.uid_list.0"). Unlike the typed reads, a null is found
+ * (EF_CONFIG_NULL); only an absent key is EF_ENOTFOUND. */
+EF_API int ef_config_get_type(const ef_config *cfg, const char *path,
+                              ef_config_type *out);
 /* The whole resolved config as YAML text; free with ef_free(). */
 EF_API int ef_config_dump(const ef_config *cfg, char **out_yaml);
 /* A deep copy. */
@@ -296,6 +314,24 @@ EF_API const float *ef_results_data(const ef_results *res, size_t i);
 EF_API const double *ef_results_window_starts(const ef_results *res, size_t i);
 EF_API const double *ef_results_window_ends(const ef_results *res, size_t i);
 EF_API void ef_results_free(ef_results *res);
+
+/* The features of frames in memory, as one video: count packed RGB24
+ * frames (R, G, B bytes) of width x height, rows row_bytes apart (at least
+ * 3 * width) and frames height * row_bytes apart, frame j shown at j / fps
+ * seconds and the last one lasting 1 / fps. They are sampled at the
+ * config's rate, windowed and transformed exactly as a file holding these
+ * frames at this rate (ffmpeg -r <fps>, whose fraction of fps this takes:
+ * denominators up to 1001000) would be, so the results equal that file's
+ * in ef_extract_features: one entry, read with ef_results_*. The frames
+ * are read during the call only, never copied whole or kept. Video
+ * configs only: an audio config is EF_ECONFIG. Bad sizes, a NULL frames
+ * pointer or a rate that is not finite and positive are EF_EINVAL. Returns
+ * EF_OK, EF_EPARTIAL if the frames failed (the entry says why), or another
+ * code if nothing could run (then *out is NULL). */
+EF_API int ef_extract_frames(ef_model *model, const ef_config *cfg,
+                             const uint8_t *frames, int64_t count, int height,
+                             int width, size_t row_bytes, double fps,
+                             const ef_params *params, ef_results **out);
 
 /* ---- Whole-run extraction to files -------------------------------------- */
 

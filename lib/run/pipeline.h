@@ -11,6 +11,7 @@
 
 #include "config/settings.h"
 #include "model/model.h"
+#include "window/frame_source.h"
 
 typedef struct {
   const char *uid;
@@ -25,6 +26,9 @@ typedef struct {
   const char *skip;   /* non-NULL: skip it, with this note ("" none) */
   int is_stereo;
   int has_audio; /* 1, 0, or -1 if unknown (from discovery) */
+  /* Non-NULL: these frames in memory instead of path's (path then only
+   * names them in messages); video configs only. */
+  const frame_buffer *frames;
 } pipeline_video;
 
 typedef struct {

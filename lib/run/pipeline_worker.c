@@ -131,6 +131,9 @@ static int source_run(source *src, size_t v, const pipeline_video *pv,
                       emit_fn emit, void *ctx) {
   if (src->audio)
     return audio_windows_run(src->audio, v, pv->path, emit, ctx);
+  if (pv->frames)
+    return video_windows_run_frames(src->video, v, pv->frames, pv->path, emit,
+                                    ctx);
   return video_windows_run(src->video, v, pv->path, pv->is_stereo, emit, ctx);
 }
 

@@ -16,6 +16,7 @@
 #include "media/decode.h"
 #include "media/transform.h"
 #include "util/error.h"
+#include "window/frame_source.h"
 #include "window/window.h"
 
 struct video_windows {
@@ -120,8 +121,8 @@ int emit_status_item(item_kind kind, size_t video, int64_t value,
 
 /* Transforms sampled frame f into its ring slot: the previous slot's copy
  * when f repeats the source frame already transformed there. */
-static int transform_sample(video_windows *vw, decoder *d, sampled_frame *f,
-                            const char *path, int is_stereo) {
+static int transform_sample(video_windows *vw, const frame_source *fs,
+                            sampled_frame *f, const char *path, int is_stereo) {
   float *slot = ring_slot(vw, f->index);
   const int64_t W = vw->s->frame_window;
   const int64_t prev = f->index - 1;
@@ -130,7 +131,7 @@ static int transform_sample(video_windows *vw, decoder *d, sampled_frame *f,
     if (src != slot)
       memcpy(slot, src, vw->frame_floats * sizeof *slot);
   } else {
-    int rc = decoder_rgb(d, f);
+    int rc = fs->rgb(fs->impl, f);
     if (rc != EF_OK)
       return rc;
     /* Stereo videos keep the left half of each frame. */
@@ -143,24 +144,21 @@ static int transform_sample(video_windows *vw, decoder *d, sampled_frame *f,
   return EF_OK;
 }
 
-int video_windows_run(video_windows *vw, size_t video, const char *path,
-                      int is_stereo, emit_fn emit, void *ctx) {
+/* The window loop over any source of sampled frames: path names the
+ * video in messages. Emits as video_windows_run says; t0 is when the
+ * video's busy time began. */
+static int run_source(video_windows *vw, size_t video, const frame_source *src,
+                      const char *path, int is_stereo, emit_fn emit, void *ctx,
+                      double t0) {
   const ef_settings *s = vw->s;
   const int64_t W = s->frame_window, S = s->stride;
-  decoder *d = NULL;
   sampled_frame f;
   int64_t frames = 0, windows = 0;
-  double t0 = now_seconds();
-  int rc = decoder_open_hw(path, s->fps_num, s->fps_den, vw->decode_threads,
-                           s->hwaccel_cuda ? DECODE_HW_CUDA : DECODE_HW_NONE,
-                           s->cuda_index, &d);
-  if (rc != EF_OK)
-    goto done;
   int64_t expected =
-      probe_sampled_frames(decoder_duration(d), s->fps_num, s->fps_den);
-  rc = emit_status_item(ITEM_START, video,
-                        expected > 0 ? window_count(expected, W, S) : -1,
-                        expected, emit, ctx);
+      probe_sampled_frames(src->duration(src->impl), s->fps_num, s->fps_den);
+  int rc = emit_status_item(ITEM_START, video,
+                            expected > 0 ? window_count(expected, W, S) : -1,
+                            expected, emit, ctx);
   for (int64_t i = 0; i < W; i++)
     vw->ring_frame[i] = -1;
   /* One-frame windows every S frames (the image configs) use one frame in
@@ -168,10 +166,9 @@ int video_windows_run(video_windows *vw, size_t video, const char *path,
    * frame, which a back-padded window may need, can still be converted at
    * the end. Longer windows use every frame. */
   const int sparse = W == 1 && S > 1;
-  decoder_set_lazy(d, 1);
-  while (rc == EF_OK && (rc = decoder_next(d, &f)) == 1) {
+  while (rc == EF_OK && (rc = src->next(src->impl, &f)) == 1) {
     rc = !sparse || f.index % S == 0
-             ? transform_sample(vw, d, &f, path, is_stereo)
+             ? transform_sample(vw, src, &f, path, is_stereo)
              : EF_OK;
     frames = f.index + 1;
     int64_t first = f.index - W + 1;
@@ -192,7 +189,7 @@ int video_windows_run(video_windows *vw, size_t video, const char *path,
     int64_t first;
     window_bounds(windows, frames, W, S, &first);
     if (sparse && vw->ring_frame[0] != frames - 1 &&
-        (rc = transform_sample(vw, d, &f, path, is_stereo)) != EF_OK)
+        (rc = transform_sample(vw, src, &f, path, is_stereo)) != EF_OK)
       goto done;
     rc = emit_window(vw, video, windows++, first, frames, emit, ctx);
     if (rc != EF_OK)
@@ -201,8 +198,52 @@ int video_windows_run(video_windows *vw, size_t video, const char *path,
   rc = emit_status_item(ITEM_END, video, windows, frames, emit, ctx);
 done:
   vw->busy += now_seconds() - t0;
+  return rc;
+}
+
+static int decoder_source_next(void *d, sampled_frame *out) {
+  return decoder_next(d, out);
+}
+
+static int decoder_source_rgb(void *d, sampled_frame *f) {
+  return decoder_rgb(d, f);
+}
+
+static double decoder_source_duration(const void *d) {
+  return decoder_duration(d);
+}
+
+int video_windows_run(video_windows *vw, size_t video, const char *path,
+                      int is_stereo, emit_fn emit, void *ctx) {
+  const ef_settings *s = vw->s;
+  decoder *d = NULL;
+  double t0 = now_seconds();
+  int rc = decoder_open_hw(path, s->fps_num, s->fps_den, vw->decode_threads,
+                           s->hwaccel_cuda ? DECODE_HW_CUDA : DECODE_HW_NONE,
+                           s->cuda_index, &d);
+  if (rc != EF_OK) {
+    vw->busy += now_seconds() - t0;
+    return rc;
+  }
+  decoder_set_lazy(d, 1);
+  frame_source src = {d, decoder_source_next, decoder_source_rgb,
+                      decoder_source_duration};
+  rc = run_source(vw, video, &src, path, is_stereo, emit, ctx, t0);
   decoder_close(d);
   return rc;
+}
+
+int video_windows_run_frames(video_windows *vw, size_t video,
+                             const frame_buffer *fb, const char *name,
+                             emit_fn emit, void *ctx) {
+  double t0 = now_seconds();
+  int rc = frame_buffer_check(fb);
+  if (rc != EF_OK)
+    return rc;
+  frame_buffer_iter iter;
+  frame_source src;
+  frame_buffer_source(&iter, fb, vw->s->fps_num, vw->s->fps_den, &src);
+  return run_source(vw, video, &src, name, 0, emit, ctx, t0);
 }
 
 double video_windows_busy_seconds(const video_windows *vw) {

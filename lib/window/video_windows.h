@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "config/settings.h"
+#include "window/frame_source.h"
 #include "window/queue.h"
 
 typedef struct video_windows video_windows;
@@ -32,6 +33,13 @@ int video_windows_create(const ef_settings *s, int decode_threads,
  * EF_ECANCELLED if emit asked to stop. */
 int video_windows_run(video_windows *vw, size_t video, const char *path,
                       int is_stereo, emit_fn emit, void *ctx);
+/* The same for frames in memory (frame_source.h), sampled as a file of
+ * those frames at fb's rate would be: the same windows, times and model
+ * inputs. name stands for the file in messages. EF_EINVAL (no item
+ * emitted) for a frame_buffer that fails frame_buffer_check. */
+int video_windows_run_frames(video_windows *vw, size_t video,
+                             const frame_buffer *fb, const char *name,
+                             emit_fn emit, void *ctx);
 /* Seconds spent decoding and transforming so far. */
 double video_windows_busy_seconds(const video_windows *vw);
 void video_windows_free(video_windows *vw);

@@ -13,6 +13,7 @@ The first one that loads is kept for the life of the process.
 import ctypes
 import os
 import subprocess
+from typing import Any, Iterator, Optional, Tuple
 
 SONAMES = ("libego4dfeat.so.0", "libego4dfeat.so")
 
@@ -101,6 +102,7 @@ _FUNCTIONS = {
     "ef_config_get_list_size": (_c.c_int, [_P, _S, _c.POINTER(_c.c_size_t)]),
     "ef_config_get_list_string": (_c.c_int,
                                   [_P, _S, _c.c_size_t, _c.POINTER(_S)]),
+    "ef_config_get_type": (_c.c_int, [_P, _S, _c.POINTER(_c.c_int)]),
     "ef_config_dump": (_c.c_int, [_P, _c.POINTER(_P)]),
     "ef_config_clone": (_c.c_int, [_P, _PP]),
     "ef_config_free": (None, [_P]),
@@ -110,6 +112,10 @@ _FUNCTIONS = {
     "ef_params_init": (_c.c_int, [_c.POINTER(Params), _c.c_size_t]),
     "ef_extract_features": (_c.c_int, [_P, _P, _c.POINTER(_S), _c.c_size_t,
                                        _c.POINTER(Params), _PP]),
+    "ef_extract_frames": (_c.c_int, [_P, _P, _c.POINTER(_c.c_uint8),
+                                     _c.c_int64, _c.c_int, _c.c_int,
+                                     _c.c_size_t, _c.c_double,
+                                     _c.POINTER(Params), _PP]),
     "ef_results_count": (_c.c_size_t, [_P]),
     "ef_results_status": (_c.c_int, [_P, _c.c_size_t]),
     "ef_results_outcome": (_c.c_int, [_P, _c.c_size_t]),
@@ -173,13 +179,13 @@ _FUNCTIONS = {
 # ---- Finding the library ----------------------------------------------------
 
 
-def _source_root():
+def _source_root() -> str:
     # python/ego4dfeat/_lib.py -> the repository root
     return os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))))
 
 
-def _pkg_config_libdir():
+def _pkg_config_libdir() -> Optional[str]:
     try:
         p = subprocess.run(["pkg-config", "--variable=libdir", "ego4dfeat"],
                            capture_output=True, text=True, timeout=10)
@@ -189,12 +195,12 @@ def _pkg_config_libdir():
     return d if p.returncode == 0 and d else None
 
 
-def _in_checkout():
+def _in_checkout() -> bool:
     # A pip-installed copy sits in site-packages: no build tree beside it.
     return os.path.isfile(os.path.join(_source_root(), "meson.build"))
 
 
-def candidates():
+def candidates() -> Iterator[Tuple[str, str]]:
     """The paths to try, in order, as (origin, path); pkg-config is only
     asked once the earlier ones have failed. A bare soname is for the
     system loader to find."""
@@ -216,7 +222,7 @@ def candidates():
                                              n)
 
 
-def _loaded_path(soname):
+def _loaded_path(soname: str) -> str:
     """Where the system loader found soname: its line in /proc/self/maps
     (the soname itself where that cannot be read)."""
     try:
@@ -231,7 +237,7 @@ def _loaded_path(soname):
     return soname
 
 
-def _declare(lib):
+def _declare(lib: Any) -> Any:
     for name, (restype, argtypes) in _FUNCTIONS.items():
         f = getattr(lib, name)
         f.restype = restype
@@ -239,11 +245,11 @@ def _declare(lib):
     return lib
 
 
-_lib = None
-path = None
+_lib: Any = None
+path: Optional[str] = None
 
 
-def lib():
+def lib() -> Any:
     """The loaded library (loaded on first use)."""
     global _lib, path
     if _lib is not None:

@@ -12,20 +12,22 @@ status file per bin, so a rerun finds what earlier attempts did.
 """
 import ctypes
 import os
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 from . import _lib
+from ._args import StrPath, c_int, cstr, cstr_or_none, index, of_type
 from .config import Config
-from .errors import check, _text
-from .extract import _Call, _run_result
+from .errors import check, last_error, _text
+from .extract import ProgressFn, Stats, _Call, _run_result
 from .handle import Handle
 
 
-def _b(s):
-    return os.fsencode(s) if s is not None else None
-
-
-def _code(names, name):
+def _code(names: Sequence[str], name: object) -> int:
     """The C enum value of a name in one of _lib's tuples."""
+    if not isinstance(name, str):
+        raise TypeError(f"expected one of {', '.join(names)}, not "
+                        f"{type(name).__name__}")
     try:
         return names.index(name)
     except ValueError:
@@ -33,9 +35,15 @@ def _code(names, name):
             from None
 
 
-def _index(bin):
-    """A bin index from a Bin or an int."""
-    return bin.index if isinstance(bin, Bin) else int(bin)
+def _index(plan: "Plan", bin: Union["Bin", int]) -> int:
+    """A bin index of plan from a Bin of it or an int in range
+    (IndexRangeError, an IndexError, outside; TypeError for anything
+    else): C would take 2**64 + 1 as 1 and -1 as 2**64 - 1."""
+    if isinstance(bin, Bin):
+        if bin._plan is not plan:
+            raise ValueError(f"bin {bin.index} is of another plan")
+        return bin.index
+    return index(bin, len(plan), "bin", "the plan")
 
 
 class PlanConfig(Config):
@@ -44,22 +52,25 @@ class PlanConfig(Config):
     the plan alive; after plan.close() it raises ValueError). Clone it for
     a config of your own."""
 
-    def __init__(self, plan):
-        super().__init__(plan._lib.ef_plan_config(plan._handle()), plan._lib)
+    def __init__(self, plan: "Plan") -> None:
+        super().__init__(plan._call("ef_plan_config"), plan._lib)
         self._plan = plan
 
-    def _handle(self):
-        self._plan._handle()  # ValueError once the plan is closed
-        return super()._handle()
+    @contextmanager
+    def _use(self) -> Iterator[ctypes.c_void_p]:
+        # The plan owns the pointer: it stays open while this is in use.
+        with self._plan._use(), super()._use() as h:
+            yield h
 
-    def close(self):
-        """Forgets the pointer; the plan frees its config."""
-        self._ptr = ctypes.c_void_p()
+    def _free(self, ptr: int) -> None:
+        """Nothing: the plan frees its config."""
 
-    def override(self, override):
+    def override(self, override: str) -> "Config":
+        """Refused: a plan's config is read-only (TypeError)."""
         raise TypeError("a plan's config is read-only; clone() it first")
 
-    def set(self, path, value):
+    def set(self, path: str, value: str) -> "Config":
+        """Refused: a plan's config is read-only (TypeError)."""
         raise TypeError("a plan's config is read-only; clone() it first")
 
 
@@ -70,40 +81,43 @@ class Video:
 
     __slots__ = ("_plan", "_bin", "_i")
 
-    def __init__(self, plan, bin, i):
+    def __init__(self, plan: "Plan", bin: int, i: int) -> None:
         # Out of range, the library answers "not_run", "" and -1 as for a
         # real video: refused here instead.
-        n = plan._lib.ef_plan_bin_size(plan._handle(), bin)
-        if not 0 <= i < n:
-            raise IndexError(f"bin {bin} has no video {i} (it has {n})")
+        bin = _index(plan, bin)
+        n = plan._call("ef_plan_bin_size", bin)
+        i = index(i, n, "video", f"bin {bin}")
         self._plan, self._bin, self._i = plan, bin, i
 
-    def _q(self, name):
-        return getattr(self._plan._lib, name)(self._plan._handle(), self._bin,
-                                              self._i)
+    def _q(self, name: str) -> Any:
+        return self._plan._call(name, self._bin, self._i)
 
     @property
-    def uid(self):
+    def uid(self) -> str:
+        """The video's uid."""
         return _text(self._q("ef_plan_video_uid"))
 
     @property
-    def seconds(self):
-        return self._q("ef_plan_video_seconds")
+    def seconds(self) -> float:
+        """Its estimated seconds of work."""
+        return float(self._q("ef_plan_video_seconds"))
 
     @property
-    def frames(self):
-        return self._q("ef_plan_video_frames")
+    def frames(self) -> int:
+        """Its sampled frames (-1 if unknown)."""
+        return int(self._q("ef_plan_video_frames"))
 
     @property
-    def outcome(self):
+    def outcome(self) -> str:
         """"done", "skipped", "failed" or "not_run"."""
         return _lib.OUTCOMES[self._q("ef_plan_video_outcome")]
 
     @property
-    def error(self):
+    def error(self) -> str:
+        """Why it failed or was skipped ("" if not)."""
         return _text(self._q("ef_plan_video_error"))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Video(uid={self.uid!r}, seconds={self.seconds}, "
                 f"frames={self.frames})")
 
@@ -115,36 +129,35 @@ class Bin:
 
     __slots__ = ("_plan", "index")
 
-    def __init__(self, plan, index):
+    def __init__(self, plan: "Plan", index: int) -> None:
         # Out of range, the library answers "not_started" and 0 videos as
         # for a real bin: refused here instead.
-        n = len(plan)
-        if not 0 <= index < n:
-            raise IndexError(f"the plan has no bin {index} (it has {n})")
-        self._plan, self.index = plan, index
+        self.index = _index(plan, index)
+        self._plan = plan
 
-    def _q(self, name, *args):
-        return getattr(self._plan._lib, name)(self._plan._handle(),
-                                              self.index, *args)
+    def _q(self, name: str, *args: Any) -> Any:
+        return self._plan._call(name, self.index, *args)
 
-    def __len__(self):
-        return self._q("ef_plan_bin_size")
+    def __len__(self) -> int:
+        return int(self._q("ef_plan_bin_size"))
 
     @property
-    def videos(self):
+    def videos(self) -> List[Video]:
+        """Its videos, largest estimate first."""
         return [Video(self._plan, self.index, i) for i in range(len(self))]
 
     @property
-    def uids(self):
+    def uids(self) -> List[str]:
+        """Its videos' uids."""
         return [v.uid for v in self.videos]
 
     @property
-    def seconds(self):
+    def seconds(self) -> float:
         """The estimate: the sum of its videos' seconds."""
-        return self._q("ef_plan_bin_seconds")
+        return float(self._q("ef_plan_bin_seconds"))
 
     @property
-    def complete(self):
+    def complete(self) -> bool:
         """True when every video has a complete output file of this
         fingerprint (io.filter_completed's check; it reads the files each
         time)."""
@@ -152,7 +165,7 @@ class Bin:
         check(self._q("ef_plan_bin_complete", ctypes.byref(done)))
         return bool(done.value)
 
-    def config(self):
+    def config(self) -> Config:
         """A new Config that runs this bin alone: the plan's config with
         io.uid_list set to its videos (for perform_feature_extraction)."""
         out = ctypes.c_void_p()
@@ -160,21 +173,21 @@ class Bin:
         return Config(out.value, self._plan._lib)
 
     @property
-    def state(self):
+    def state(self) -> str:
         """"not_started", "running", "finished", "cancelled" or "failed"."""
         return _lib.BIN_STATES[self._q("ef_plan_bin_state")]
 
     @property
-    def runner(self):
+    def runner(self) -> str:
         """Who ran the last attempt, e.g. "slurm 1234_5" ("" if none)."""
         return _text(self._q("ef_plan_bin_runner"))
 
     @property
-    def error(self):
+    def error(self) -> str:
         """Why the bin failed as a whole ("" if it did not)."""
         return _text(self._q("ef_plan_bin_error"))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Bin(index={self.index}, videos={len(self)}, "
                 f"seconds={self.seconds})")
 
@@ -187,75 +200,79 @@ class Plan(Handle):
     _free_name = "ef_plan_free"
 
     @classmethod
-    def create(cls, config, strict=False, parallelism=0):
+    def create(cls, config: Config, strict: bool = False,
+               parallelism: int = 0) -> "Plan":
         """Discovers the config's videos, estimates each and packs them
         into bins; nothing is written (see save()). strict: a video longer
         than a bin raises Error (EF_EINVAL) instead of getting a bin of its
         own. parallelism: tasks at once (0: schedule_config.
         slurm_array_parallelism); the makespan figures and, with more bins
         than that, the packing depend on it."""
+        of_type(config, Config, "config")
         lib = _lib.lib()
         opts = _lib.PlanOptions()
         check(lib.ef_plan_options_init(ctypes.byref(opts),
                                        ctypes.sizeof(opts)))
         opts.strict = 1 if strict else 0
-        opts.parallelism = parallelism
+        opts.parallelism = c_int(parallelism, "parallelism")
         out = ctypes.c_void_p()
-        check(lib.ef_plan_create(config._handle(), ctypes.byref(opts),
-                                 ctypes.byref(out)))
+        with config._use() as c:
+            check(lib.ef_plan_create(c, ctypes.byref(opts),
+                                     ctypes.byref(out)))
         return cls(out.value, lib)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: StrPath) -> "Plan":
         """Reads a saved plan: path is its folder or its plan.json. Error
         EF_ENOTFOUND if missing, EF_EINVAL if it is not a plan."""
         lib = _lib.lib()
         out = ctypes.c_void_p()
-        check(lib.ef_plan_load(_b(os.fspath(path)), ctypes.byref(out)))
+        check(lib.ef_plan_load(cstr(path, "path", path=True),
+                               ctypes.byref(out)))
         return cls(out.value, lib)
 
-    def save(self):
+    def save(self) -> None:
         """Writes <dir>/plan.json atomically, creating the folder; the same
         plan always writes the same bytes."""
-        check(self._lib.ef_plan_save(self._handle()))
+        check(self._call("ef_plan_save"))
 
     @property
-    def dir(self):
+    def dir(self) -> str:
         """The plan's folder (absolute)."""
-        return _text(self._lib.ef_plan_dir(self._handle()))
+        return _text(self._call("ef_plan_dir"))
 
     @property
-    def config(self):
+    def config(self) -> PlanConfig:
         """The plan's resolved config (absolute paths), borrowed: see
         PlanConfig."""
         return PlanConfig(self)
 
     @property
-    def figures(self):
+    def figures(self) -> Dict[str, Union[int, float]]:
         """Every ef_plan_figure by name ("videos", "bins", "capacity",
         "total", "makespan", ...; see _lib.PLAN_FIGURES): seconds as
         float, counts as int."""
-        h = self._handle()
-        f = {name: self._lib.ef_plan_figure_value(h, i)
-             for i, name in enumerate(_lib.PLAN_FIGURES)}
+        with self._use() as h:
+            f = {name: self._lib.ef_plan_figure_value(h, i)
+                 for i, name in enumerate(_lib.PLAN_FIGURES)}
         return {k: int(v) if k in _lib.PLAN_COUNT_FIGURES else v
                 for k, v in f.items()}
 
     @property
-    def bins(self):
+    def bins(self) -> List[Bin]:
         """The bins, as a list of Bin views in plan order."""
-        return [Bin(self, b)
-                for b in range(self._lib.ef_plan_bin_count(self._handle()))]
+        return [Bin(self, b) for b in range(len(self))]
 
-    def read_status(self):
+    def read_status(self) -> "Plan":
         """(Re)reads every bin's status file, for Bin.state, .runner,
         .error and Video.outcome, .error. Error EF_EINVAL naming an
         unreadable file. Returns self."""
-        check(self._lib.ef_plan_read_status(self._handle()))
+        check(self._call("ef_plan_read_status"))
         return self
 
-    def run_bin(self, bin, runner=None, progress=None, cancel=None,
-                decode_threads=0, torch_threads=0):
+    def run_bin(self, bin: Union[Bin, int], runner: Optional[str] = None,
+                progress: Optional[ProgressFn] = None, cancel: Any = None,
+                decode_threads: int = 0, torch_threads: int = 0) -> Stats:
         """Runs one bin (a Bin or its index) as a scheduled task does:
         writes its status file, extracts its videos with
         perform_feature_extraction (complete outputs are skipped), records
@@ -264,20 +281,29 @@ class Plan(Handle):
         as `ego4dfeat run-bin` outside SLURM). progress and cancel as for
         perform_feature_extraction. Returns Stats (stats.ok False when
         some videos failed); raises Error when the bin could not start
-        (no such bin: EF_EINVAL, stats None) or the run stopped
-        (cancelled: EF_ECANCELLED, with .stats)."""
+        or the run stopped (cancelled: CancelledError, with .stats). A bin
+        index out of range is IndexRangeError (an Error EF_EINVAL and an
+        IndexError), one that is not an int TypeError."""
+        b = _index(self, bin)
         if runner is None:
             runner = f"local {os.getpid()}"
+        runner_b = cstr(runner, "runner")
         call = _Call(progress, cancel)
         params = call.params(decode_threads, torch_threads)
         out = ctypes.c_void_p()
-        rc = self._lib.ef_plan_run_bin(self._handle(), _index(bin),
-                                       _b(runner), ctypes.byref(params),
-                                       ctypes.byref(out))
+        rc = self._call("ef_plan_run_bin", b, runner_b, ctypes.byref(params),
+                        ctypes.byref(out))
         return _run_result(self._lib, call, rc, out)
 
-    def __len__(self):
-        return self._lib.ef_plan_bin_count(self._handle())
+    def __len__(self) -> int:
+        return int(self._call("ef_plan_bin_count"))
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<ego4dfeat.Plan closed>"
+        f = self.figures
+        return (f"<ego4dfeat.Plan {self.dir!r} videos={f['videos']} "
+                f"bins={f['bins']} makespan={f['makespan']:g}s>")
 
 
 class ScheduleStatus(Handle):
@@ -289,20 +315,35 @@ class ScheduleStatus(Handle):
     _free_name = "ef_schedule_status_free"
 
     @classmethod
-    def begin(cls, plan, bin, runner=None):
+    def begin(cls, plan: Plan, bin: Union[Bin, int],
+              runner: Optional[str] = None) -> "ScheduleStatus":
+        """Writes bin's status file (state running, every video not run)
+        and returns the handle that updates it."""
+        of_type(plan, Plan, "plan")
+        b = _index(plan, bin)
         out = ctypes.c_void_p()
-        check(plan._lib.ef_schedule_status_begin(
-            plan._handle(), _index(bin), _b(runner), ctypes.byref(out)))
-        return cls(out.value, plan._lib)
+        check(plan._call("ef_schedule_status_begin", b,
+                         cstr_or_none(runner, "runner"), ctypes.byref(out)))
+        status = cls(out.value, plan._lib)
+        status._where = (plan.dir, b)
+        return status
 
-    def set(self, uid, outcome, error=None):
-        """outcome: "done", "skipped", "failed" or "not_run". Error
-        EF_ENOTFOUND for a uid not in the bin."""
-        check(self._lib.ef_schedule_status_set(
-            self._handle(), _b(uid), _code(_lib.OUTCOMES, outcome),
-            _b(error)))
+    _where = None  # (plan folder, bin), for repr
 
-    def finish(self, state, error=None):
+    def set(self, uid: str, outcome: str, error: Optional[str] = None
+            ) -> None:
+        """outcome: "done", "skipped", "failed" or "not_run". NotFoundError
+        for a uid not in the bin."""
+        check(self._call("ef_schedule_status_set", cstr(uid, "uid"),
+                         _code(_lib.OUTCOMES, outcome),
+                         cstr_or_none(error, "error")))
+
+    def finish(self, state: str, error: Optional[str] = None) -> None:
         """state: "finished", "cancelled" or "failed" (error: why)."""
-        check(self._lib.ef_schedule_status_finish(
-            self._handle(), _code(_lib.BIN_STATES, state), _b(error)))
+        check(self._call("ef_schedule_status_finish",
+                         _code(_lib.BIN_STATES, state),
+                         cstr_or_none(error, "error")))
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<ego4dfeat.ScheduleStatus {state} of (dir, bin) {self._where}>"

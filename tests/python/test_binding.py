@@ -270,8 +270,11 @@ def test_config_reads_overrides_and_dumps(ef, video_config):
     assert cfg.get("inference_config.device") == "cpu"
     assert cfg.get_float("schedule_config.overhead") == 2.0
     assert cfg["io.out_format"] == "pt"
+    # A null is a value the config has (issue 18); only an absent key is
+    # absent.
+    assert cfg.get("io.uid_list") is None and "io.uid_list" in cfg
     with pytest.raises(KeyError):
-        cfg.get("io.uid_list")  # null reads as absent
+        cfg.get("io.no_such_key")
     assert cfg.get("io.no_such_key", 7) == 7
     assert "io.out_path" in cfg and "io.nope" not in cfg
     cfg.override("io.uid_list=[x,y]").override("+top_k=3")
@@ -356,10 +359,13 @@ def test_progress_is_reported(ef, video_config, videos):
                             [videos / "a.mp4", videos / "b.mp4"],
                             progress=events.append)
     done = [e for e in events if e.finished]
-    assert sorted(e.uid for e in done) == sorted(
+    # The uid is the file name without its extension, as in a run (issue
+    # 18); the path is beside it.
+    assert sorted(e.uid for e in done) == ["a", "b"]
+    assert sorted(e.path for e in done) == sorted(
         [str(videos / "a.mp4"), str(videos / "b.mp4")])
     assert all(e.video_count == 2 and not e.failed for e in events)
-    a = [e.windows_done for e in events if e.uid.endswith("a.mp4")]
+    a = [e.windows_done for e in events if e.uid == "a"]
     assert a == sorted(a) and a[-1] == 2
 
 
@@ -374,7 +380,7 @@ def test_progress_says_why_a_video_failed(ef, video_config, videos,
         broken, ok = ef.extract_features(m, video_config,
                                          [bad, videos / "a.mp4"],
                                          progress=events.append)
-    end = {e.uid: e for e in events if e.finished}
+    end = {e.path: e for e in events if e.finished}
     assert end[str(bad)].failed and end[str(bad)].status == broken.status < 0
     assert end[str(bad)].error == broken.error and "bad.mp4" in broken.error
     good = end[str(videos / "a.mp4")]

@@ -818,6 +818,47 @@ START_TEST(test_get_int_on_float_fails) {
 }
 END_TEST
 
+/* ef_config_get_type: a quoted scalar is a string whatever its text, a
+ * plain one typed by its text; a null is found; only absence is
+ * EF_ENOTFOUND. */
+START_TEST(test_get_type) {
+  ef_config *cfg = load("mvit_k400");
+  override_ok(cfg, "io.uid_list=[\"001\",\"1e5\",001]");
+  override_ok(cfg, "+q='true'");
+  static const struct {
+    const char *path;
+    ef_config_type type;
+  } want[] = {
+      {"io.uid_list.0", EF_CONFIG_STRING},
+      {"io.uid_list.1", EF_CONFIG_STRING},
+      {"io.uid_list.2", EF_CONFIG_INT}, /* plain: typed by its text */
+      {"q", EF_CONFIG_STRING},
+      {"io.uid_list", EF_CONFIG_LIST},
+      {"io", EF_CONFIG_MAP},
+      {"fps", EF_CONFIG_INT},
+      {"io.filter_completed", EF_CONFIG_BOOL},
+      {"model_config.mean.0", EF_CONFIG_FLOAT},
+      {"inference_config.device", EF_CONFIG_STRING},
+  };
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    ef_config_type t = EF_CONFIG_MAP + 1;
+    ck_assert_msg(ef_config_get_type(cfg, want[i].path, &t) == EF_OK, "%s: %s",
+                  want[i].path, ef_last_error());
+    ck_assert_msg(t == want[i].type, "%s: type %d, not %d", want[i].path, t,
+                  want[i].type);
+  }
+  ef_config_type t;
+  override_ok(cfg, "io.uid_list=null");
+  ck_assert_int_eq(ef_config_get_type(cfg, "io.uid_list", &t), EF_OK);
+  ck_assert_int_eq(t, EF_CONFIG_NULL);
+  ck_assert_int_eq(ef_config_get_type(cfg, "io.nope", &t), EF_ENOTFOUND);
+  ck_assert_ptr_nonnull(strstr(ef_last_error(), "io.nope"));
+  ck_assert_int_eq(ef_config_get_type(cfg, NULL, &t), EF_EINVAL);
+  ck_assert_int_eq(ef_config_get_type(NULL, "fps", &t), EF_EINVAL);
+  ef_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_get_errors) {
   ef_config *cfg = load("slowfast_r101_8x8");
   int64_t v;
@@ -933,6 +974,7 @@ static Suite *config_suite(void) {
   TCase *get = tcase_create("getters");
   tcase_add_test(get, test_get_int_on_float_fails);
   tcase_add_test(get, test_get_errors);
+  tcase_add_test(get, test_get_type);
   tcase_add_test(get, test_clone_is_independent);
   tcase_add_test(get, test_round_trip_after_overrides);
   suite_add_tcase(s, get);
