@@ -40,7 +40,7 @@ PROGRESS_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ProgressInfo),
 
 
 class Params(ctypes.Structure):
-    # Always made by params_init() (ef_params_init), which sets size.
+    # Always filled by ef_params_init(), which sets size.
     _fields_ = [
         ("size", ctypes.c_size_t),
         ("progress", PROGRESS_CB),
