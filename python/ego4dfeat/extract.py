@@ -11,7 +11,7 @@ import numpy as np
 from . import _lib
 from ._args import StrPath, c_int, of_type, one_or_many
 from .config import Config
-from .errors import EPARTIAL, OK, error, last_error, status_name, _text
+from .errors import EPARTIAL, OK, check, error, last_error, status_name, _text
 from .model import Model
 
 
