@@ -55,6 +55,10 @@ typedef struct {
  * ctc_labels_free is safe either way. */
 int ctc_labels_parse(const char *json, size_t len, const char *what,
                      ctc_labels *out);
+/* The label list inside the TorchScript archive at model_path (in
+ * ef_model, ctc_load.c: it reads the archive through the shim). EF_EMODEL
+ * naming the file when it has none or is not an archive. */
+int ctc_labels_load(const char *model_path, ctc_labels *out);
 void ctc_labels_free(ctc_labels *l);
 
 /* Greedy decoding of emissions [frames, vocab] (row-major float32, vocab
