@@ -28,6 +28,7 @@
 
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
+#include <caffe2/serialize/inline_container.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
 #include <torch/version.h>
@@ -491,6 +492,51 @@ int efs_pickle_tensor(const float *data, const int64_t *shape, int ndim,
     *len = v.size();
     return static_cast<int>(EF_OK);
   });
+}
+
+/* ---- Extra files of a TorchScript archive -------------------------------
+ * The archive's zip directory is read by libtorch's own reader, without
+ * loading the module (a speech model is hundreds of MB). */
+int efs_archive_extra_file(const char *path, const char *name, char **bytes,
+                           size_t *len, char *err, size_t errlen) {
+  clear(err, errlen);
+  if (bytes)
+    *bytes = nullptr;
+  if (len)
+    *len = 0;
+  if (!path || !*path || !name || !*name || !bytes || !len)
+    return fail(err, errlen, EF_EINVAL,
+                "efs_archive_extra_file: no path, name or output");
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    int e = errno;
+    return fail(err, errlen, e == ENOENT ? EF_ENOTFOUND : EF_EIO,
+                std::string("cannot read model ") + path + ": " +
+                    std::strerror(e));
+  }
+  if (!S_ISREG(st.st_mode))
+    return fail(err, errlen, EF_EMODEL,
+                std::string("cannot read model ") + path +
+                    ": not a regular file");
+  return guarded(
+      err, errlen, std::string("cannot read model ") + path + ": ", [&] {
+        caffe2::serialize::PyTorchStreamReader reader(path);
+        std::string record = std::string("extra/") + name;
+        if (!reader.hasRecord(record))
+          return fail(err, errlen, EF_ENOTFOUND,
+                      std::string(path) + " has no extra file " + name);
+        auto got = reader.getRecord(record);
+        size_t size = std::get<1>(got);
+        char *buf = static_cast<char *>(std::malloc(size + 1));
+        if (!buf)
+          throw std::bad_alloc();
+        if (size)
+          std::memcpy(buf, std::get<0>(got).get(), size);
+        buf[size] = '\0';
+        *bytes = buf;
+        *len = size;
+        return static_cast<int>(EF_OK);
+      });
 }
 
 } // extern "C"

@@ -67,6 +67,14 @@ int efs_get_num_threads(void);
 int efs_pickle_tensor(const float *data, const int64_t *shape, int ndim,
                       void **bytes, size_t *len, char *err, size_t errlen);
 
+/* The extra file `name` that torch.jit.save(..., _extra_files=...) put
+ * in the TorchScript archive at path, read without loading the module:
+ * *bytes (malloc'd, NUL-terminated; free() it) and *len. EF_ENOTFOUND if
+ * the archive has no such file (or path does not exist), EF_EMODEL if
+ * path is not a TorchScript archive. */
+int efs_archive_extra_file(const char *path, const char *name, char **bytes,
+                           size_t *len, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

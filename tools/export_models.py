@@ -434,6 +434,223 @@ def torchvision_model(name, with_head, build):
     return model, spec, mode, note
 
 
+# ---- CTC speech models (torchaudio, offline; the asr kind) -----------------
+# Self-contained: export_asr() writes NAME.pt with its label list as the
+# extra file ctc_labels.json (lib/model/ctc.h) and NAME.yaml, a config with
+# configs/audio_asr.yaml's windows.
+
+# torchaudio's English character set (the LibriSpeech fine-tuned bundles):
+# the CTC blank "-", the word separator "|", then letters and "'".
+ASR_EN_LABELS = ["-", "|", "E", "T", "A", "O", "N", "I", "H", "S", "R", "D",
+                 "L", "U", "M", "W", "C", "F", "G", "Y", "P", "B", "V", "K",
+                 "'", "X", "J", "Q", "Z"]
+
+
+class CTCEmissions(nn.Module):
+    """torchaudio's Wav2Vec2Model returns (emissions, lengths); the library
+    takes one [B, frames, vocab] tensor from a [B, samples] waveform. The
+    wrapper runs the model's three stages itself, as its forward does for
+    lengths None: scripted, Wav2Vec2Model.forward's Optional lengths make
+    torch 1.13's profiling executor fail an internal assert on the second
+    call under no_grad or inference_mode (jit_type_base.h:547)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        if model.aux is None:
+            raise ValueError("the model has no CTC output layer (aux)")
+        self.model = model
+
+    def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
+        x, _ = self.model.feature_extractor(waveforms, None)
+        x = self.model.encoder(x, None)
+        return self.model.aux(x)
+
+
+def _asr_tiny(num_out):
+    """wav2vec 2.0 with its layout (7 convolutions, 320x downsampling, 20 ms
+    frames) but small widths: for tests and benchmarks, not for speech."""
+    from torchaudio.models import wav2vec2_model
+    return wav2vec2_model(
+        extractor_mode="group_norm",
+        extractor_conv_layer_config=[(32, 10, 5)] + [(32, 3, 2)] * 4 +
+        [(32, 2, 2)] * 2,
+        extractor_conv_bias=False, encoder_embed_dim=48,
+        encoder_projection_dropout=0.0, encoder_pos_conv_kernel=16,
+        encoder_pos_conv_groups=4, encoder_num_layers=2, encoder_num_heads=4,
+        encoder_attention_dropout=0.0, encoder_ff_interm_features=96,
+        encoder_ff_interm_dropout=0.0, encoder_dropout=0.0,
+        encoder_layer_norm_first=False, encoder_layer_drop=0.0,
+        aux_num_out=num_out)
+
+
+def _asr_torchaudio(builder):
+    def make(num_out):
+        models = importlib.import_module("torchaudio.models")
+        return getattr(models, builder)(aux_num_out=num_out)
+    return make
+
+
+# name -> (builder(num_out), torchaudio bundle with pretrained weights or "",
+#          the architecture's name)
+ASR = {
+    "wav2vec2_base_asr": (_asr_torchaudio("wav2vec2_base"),
+                          "WAV2VEC2_ASR_BASE_960H", "wav2vec2_base"),
+    "hubert_base_asr": (_asr_torchaudio("hubert_base"), "", "hubert_base"),
+    "wav2vec2_tiny_asr": (_asr_tiny, "", "wav2vec2 (tiny widths)"),
+}
+# fairseq's dictionary rows 1-3 (<pad>, </s>, <unk>) that its CTC
+# checkpoints carry in the output layer and never emit; torchaudio's
+# bundles drop them the same way.
+ASR_FAIRSEQ_EXTRA_ROWS = (1, 2, 3)
+
+
+def asr_labels(path):
+    """The label list: one label per line of path (the first is the CTC
+    blank; "|", if present, the word separator), or the English set."""
+    if not path:
+        labels = list(ASR_EN_LABELS)
+    else:
+        try:
+            with open(path, encoding="utf-8") as f:
+                labels = [line.rstrip("\n") for line in f if line != "\n"]
+        except (OSError, UnicodeDecodeError) as e:
+            raise ValueError(f"--labels {path}: cannot read it ({e})")
+        if len(labels) < 2 or any(not l for l in labels):
+            raise ValueError(f"--labels {path}: needs at least 2 non-empty "
+                             "labels, one per line, the blank first")
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"--labels {path}: a label appears twice")
+    return {"labels": labels, "blank": 0,
+            "word_separator": "|" if "|" in labels else None}
+
+
+def _asr_checkpoint(model, path, n_labels):
+    state = _state_dict(path)
+    w = state.get("aux.weight")
+    if w is not None and w.shape[0] == n_labels + len(ASR_FAIRSEQ_EXTRA_ROWS):
+        keep = [i for i in range(w.shape[0])
+                if i not in ASR_FAIRSEQ_EXTRA_ROWS]
+        for k in ("aux.weight", "aux.bias"):
+            if k in state:
+                state[k] = state[k][keep]
+    elif w is not None and w.shape[0] != n_labels:
+        raise ValueError(f"--checkpoint {path}: its output layer has "
+                         f"{w.shape[0]} classes but the label list "
+                         f"{n_labels}; pass --labels FILE")
+    _load_weights(model, state, path)
+
+
+def build_asr(name, build, labels):
+    """(CTCEmissions module in eval mode, weights word, note) for NAME."""
+    make, bundle, _ = ASR[name]
+    n = len(labels["labels"])
+    mode = build.weights
+    if mode == "auto":
+        mode = "random"
+    if mode == "pretrained":
+        if not bundle:
+            raise ValueError("torchaudio has no pretrained ASR weights for "
+                             "it; pass --checkpoint FILE or --weights random")
+        if labels["labels"] != ASR_EN_LABELS:
+            raise ValueError("the pretrained weights go with the English "
+                             "labels; leave --labels out")
+        pipelines = importlib.import_module("torchaudio.pipelines")
+        try:
+            model = getattr(pipelines, bundle).get_model()
+        except OSError as e:  # URLError is an OSError
+            raise MissingDependency(
+                f"could not download the {bundle} weights ({e}); offline, "
+                "pass --checkpoint FILE or --weights random") from e
+        note = f"pretrained (torchaudio {bundle})"
+    else:
+        torch.manual_seed(0)
+        model = make(n)
+        if mode == "checkpoint":
+            _asr_checkpoint(model, build.checkpoint, n)
+            note = f"checkpoint {build.checkpoint}"
+        else:
+            note = "RANDOM (--weights random)"
+    return CTCEmissions(model).eval(), mode, note
+
+
+def asr_config_yaml(name, model_path, meta):
+    tree = {
+        "fps": 30, "force_yes": False,
+        "model_module_str": "ego4d.features.models.speechbrain_asr",
+        "io": {
+            "filter_completed": True, "video_dir_path": "videos",
+            "ego4d_download_dir": None, "dataset_version": "ego4d",
+            "uid_list": None, "video_limit": -1,
+            "out_path": f"features/{name}", "out_format": "transcript",
+            "debug_mode": False, "debug_path": f"debug/{name}",
+            "exclude_no_audio": True,
+        },
+        "inference_config": {
+            "device": "cuda", "batch_size": 1, "num_workers": 10,
+            "prefetch_factor": 2, "fps": 30, "frame_window": 150,
+            "stride": 150, "include_audio": True, "include_video": False,
+            "norm_config": {"normalize_audio": False,
+                            "resample_audio_rate": 16000,
+                            "resampling_method": "sinc_interpolation"},
+        },
+        "schedule_config": {
+            "run_locally": False, "log_folder": "slurm_log/%j",
+            "timeout_min": 720, "constraint": "volta",
+            "slurm_partition": "pixar", "slurm_array_parallelism": 10,
+            "gpus_per_node": 1, "cpus_per_task": 10, "overhead": 1.0,
+            "time_per_forward_pass": 0.1, "schedule_time_per_node": 10.0,
+        },
+        "model_config": {"model_path": model_path, "kind": "asr"},
+    }
+    comment = (f"# {name}: {meta['arch']} CTC speech model, "
+               f"{meta['vocab']} labels, one transcript line per 5 s "
+               f"window.\n# Weights: {meta['weights']}. Written by "
+               "tools/export_models.py.\n")
+    return comment + "\n".join(_yaml(tree)) + "\n"
+
+
+def export_asr(name, args):
+    """Exports one CTC speech model; returns the lines to print."""
+    labels = asr_labels(getattr(args, "labels", None))
+    model, weights, note = build_asr(name, build_for(args), labels)
+    script = torch.jit.script(model)
+    x = torch.randn(2, 16000)
+    with torch.no_grad():
+        want = model(x)
+        got = script(x)
+    if got.dim() != 3 or got.shape[0] != 2 or \
+            got.shape[2] != len(labels["labels"]):
+        raise RuntimeError(f"emissions {list(got.shape)}, not "
+                           f"[2, frames, {len(labels['labels'])}]")
+    err = float((got - want).abs().max())
+    if err > 1e-4:
+        raise RuntimeError(f"TorchScript output differs by {err}")
+    os.makedirs(args.out, exist_ok=True)
+    pt = os.path.abspath(os.path.join(args.out, name + ".pt"))
+    meta = {
+        "name": name, "arch": ASR[name][2],
+        "source": f"torchaudio (torch {torch.__version__})",
+        "weights": weights, "head": False, "torchscript": "scripted",
+        **({"checkpoint": os.path.basename(build_for(args).checkpoint),
+            "checkpoint_sha256": _sha256(build_for(args).checkpoint)}
+           if weights == "checkpoint" else {}),
+        "output": "ctc emissions", "kind": "asr",
+        "vocab": len(labels["labels"]), "sample_rate": 16000,
+        "frames_per_second": 50,
+    }
+    _atomic_write(pt, lambda p: torch.jit.save(script, p, _extra_files={
+        "ego4dfeat.json": json.dumps(meta),
+        "ctc_labels.json": json.dumps(labels)}))
+    yaml_path = os.path.join(args.out, name + ".yaml")
+    _atomic_write(yaml_path, lambda p: open(p, "w").write(
+        asr_config_yaml(name, pt, meta)))
+    return [f"wrote {pt}: {name}, CTC emissions [frames, "
+            f"{meta['vocab']}] per window, {len(labels['labels'])} labels in "
+            f"ctc_labels.json, weights: {note}",
+            f"wrote {yaml_path}: ego4dfeat extract --config-dir {args.out} "
+            f"--config-name {name}"]
+
+
 # ---- Export ----------------------------------------------------------------
 
 
@@ -693,6 +910,10 @@ def parse_args(argv):
     p.add_argument("--stride", type=int)
     p.add_argument("--side-size", type=int)
     p.add_argument("--crop-size", type=int)
+    p.add_argument("--labels", metavar="FILE",
+                   help="CTC speech models: the label list, one per line, "
+                        "the blank first (default: torchaudio's English "
+                        "characters)")
     p.add_argument("--list", action="store_true", help="list the names")
     return p.parse_args(argv)
 
@@ -704,15 +925,18 @@ def main(argv):
             print(f"{n:18} {spec.kind:8} torch hub (internet)")
         for n, arch in TORCHVISION.items():
             print(f"{n:18} {arch.kind:8} torchvision (offline)")
+        for n in ASR:
+            print(f"{n:18} {'asr':8} torchaudio (offline)")
         return 0
     if not args.names:
         print("export_models.py: give one or more names (--list shows them)",
               file=sys.stderr)
         return 2
-    unknown = [n for n in args.names if n not in HUB and n not in TORCHVISION]
+    unknown = [n for n in args.names
+               if n not in HUB and n not in TORCHVISION and n not in ASR]
     if unknown:
         print(f"export_models.py: unknown model(s) {', '.join(unknown)}; "
-              f"known: {', '.join(list(HUB) + list(TORCHVISION))}",
+              f"known: {', '.join(list(HUB) + list(TORCHVISION) + list(ASR))}",
               file=sys.stderr)
         return 2
     if args.checkpoint and (len(args.names) != 1 or args.weights == "random"):
@@ -722,7 +946,7 @@ def main(argv):
     status = 0
     for name in args.names:
         try:
-            for line in export(name, args):
+            for line in (export_asr if name in ASR else export)(name, args):
                 print(line)
         except MissingDependency as e:
             print(f"export_models.py: {name}: {e}", file=sys.stderr)

@@ -46,6 +46,7 @@ extern const model_kind model_kind_slowfast;
 extern const model_kind model_kind_image;
 extern const model_kind model_kind_clip;
 extern const model_kind model_kind_audio;
+extern const model_kind model_kind_asr;
 extern const model_kind model_kind_mel;
 
 /* SlowFast's slow-pathway frame indices: torch.linspace(0, t - 1,

@@ -6,6 +6,8 @@
  *   clip   CLIP-style image encoders: [B,3,H,W] unless input_layout says
  *          ncthw; the config sets bicubic resizing and L2-normalised rows
  *   audio  waveform windows, [B, samples]
+ *   asr    a CTC speech model on waveform windows, [B, samples] ->
+ *          emissions [B, frames, vocab], decoded to text (model/ctc.h)
  *   mel_spectrogram  no model: the window's mel spectrogram is the feature
  * SlowFast's two pathways live in model_slowfast.c.
  */
@@ -102,6 +104,14 @@ const model_kind model_kind_audio = {
     "audio", "waveform windows [B, samples] at the resample rate", 1,
     pack_audio};
 
+/* The input is the audio kind's; what differs is the output, emissions
+ * that the run decodes into one transcript line per window (ctc.h). */
+const model_kind model_kind_asr = {
+    "asr",
+    "CTC speech model: waveform windows [B, samples] -> emissions [B, "
+    "frames, vocab], greedy-decoded to text",
+    1, pack_audio};
+
 const model_kind model_kind_mel = {
     "mel_spectrogram",
     "no model: the [mels, frames] spectrogram is the "
@@ -110,7 +120,8 @@ const model_kind model_kind_mel = {
 
 static const model_kind *const kinds[] = {
     &model_kind_video, &model_kind_slowfast, &model_kind_image,
-    &model_kind_clip,  &model_kind_audio,    &model_kind_mel,
+    &model_kind_clip,  &model_kind_audio,    &model_kind_asr,
+    &model_kind_mel,
 };
 
 const model_kind *model_kind_find(const char *name) {

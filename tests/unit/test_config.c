@@ -16,7 +16,8 @@ static const char *const config_names[] = {
     "slowfast_r101_8x8", "mvit_k400",
     "mvit_imagenet",     "omnivore_video",
     "omnivore_image",    "egoexo_omnivore",
-    "egoexo_maws_clip",  "audio_mel_spectrogram"};
+    "egoexo_maws_clip",  "audio_mel_spectrogram",
+    "audio_asr"};
 #define N_CONFIGS (sizeof config_names / sizeof config_names[0])
 
 /* ---- Helpers ------------------------------------------------------------ */
@@ -252,6 +253,25 @@ START_TEST(test_audio_values) {
 }
 END_TEST
 
+/* The reference's audio_speechbrain_asr windows: 5 s (150 frames at 30
+ * fps) every 5 s, 16 kHz mono, no normalisation. */
+START_TEST(test_asr_values) {
+  ef_config *cfg = load("audio_asr");
+  ck_assert_int_eq(get_bool(cfg, "inference_config.include_audio"), 1);
+  ck_assert_int_eq(get_bool(cfg, "inference_config.include_video"), 0);
+  ck_assert_int_eq(get_bool(cfg, "io.exclude_no_audio"), 1);
+  ck_assert_int_eq(
+      get_bool(cfg, "inference_config.norm_config.normalize_audio"), 0);
+  ck_assert_int_eq(
+      get_int(cfg, "inference_config.norm_config.resample_audio_rate"), 16000);
+  ck_assert_int_eq(get_int(cfg, "inference_config.fps"), 30);
+  ck_assert_int_eq(get_int(cfg, "inference_config.frame_window"), 150);
+  ck_assert_int_eq(get_int(cfg, "inference_config.stride"), 150);
+  ck_assert_str_eq(get_str(cfg, "model_config.kind"), "asr");
+  ef_config_free(cfg);
+}
+END_TEST
+
 /* ---- Loading ------------------------------------------------------------ */
 
 START_TEST(test_load_with_extension) {
@@ -269,7 +289,8 @@ START_TEST(test_load_missing_names_path) {
   char *want = tu_path(dir, "no_such_config.yaml");
   ck_assert_msg(strstr(ef_last_error(), want), "%s", ef_last_error());
   /* The configs that are there, sorted, and how to look elsewhere. */
-  ck_assert_msg(strstr(ef_last_error(), "configs there: audio_mel_spectrogram,"
+  ck_assert_msg(strstr(ef_last_error(), "configs there: audio_asr, "
+                                        "audio_mel_spectrogram,"
                                         " egoexo_maws_clip, egoexo_omnivore, "
                                         "mvit_imagenet, mvit_k400,"),
                 "%s", ef_last_error());
@@ -935,6 +956,7 @@ static Suite *config_suite(void) {
   tcase_add_test(files, test_mvit_and_omnivore_values);
   tcase_add_test(files, test_maws_clip_values);
   tcase_add_test(files, test_audio_values);
+  tcase_add_test(files, test_asr_values);
   tcase_add_test(files, test_load_with_extension);
   tcase_add_test(files, test_load_missing_names_path);
   tcase_add_test(files, test_load_from_env_dir);

@@ -149,7 +149,7 @@ START_TEST(test_kind_table) {
   ck_assert_ptr_null(model_kind_find(NULL));
   /* The names in error messages come from the same table. */
   ck_assert_str_eq(model_kind_names(),
-                   "video, slowfast, image, clip, audio, mel_spectrogram");
+                   "video, slowfast, image, clip, audio, asr, mel_spectrogram");
 }
 END_TEST
 
