@@ -401,6 +401,8 @@ static void value_free(value *v) {
 static void take_free(take *t) {
   value_free(&t->uid);
   value_free(&t->root);
+  value_free(&t->start); /* a string where a number belongs */
+  value_free(&t->end);
   for (size_t i = 0; i < t->n_streams; i++) {
     free(t->streams[i].cam);
     free(t->streams[i].name);
