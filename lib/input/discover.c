@@ -9,7 +9,10 @@
  * (stereo_list.c). This file lists the folder, picks the subset and puts
  * each ef_video together. Unlike the reference, a uid the manifest lacks,
  * or whose file is missing, is still listed: the pipeline then reports it
- * as failed instead of it silently vanishing.
+ * as failed instead of it silently vanishing. With an Ego-Exo4D download
+ * the videos are the streams that takes.json lists (takes.c); one whose
+ * file is missing is listed as skipped, as the reference skips it, but
+ * not silently.
  */
 #include "input/discover.h"
 

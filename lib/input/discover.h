@@ -1,7 +1,8 @@
 /*
  * discover.h - which videos a run covers, and what is known of them before
  * decoding: uids from io.uid_list or the folder, metadata from
- * manifest.csv, stereo flags from ego4d.json, else probing the file.
+ * manifest.csv, stereo flags from ego4d.json, else probing the file; or,
+ * for an Ego-Exo4D download, the streams of its takes.json (takes.h).
  */
 #ifndef EF_DISCOVER_H
 #define EF_DISCOVER_H

@@ -6,12 +6,10 @@
  * takes.json of the full dataset is hundreds of MB, so it is streamed:
  * libyaml's event parser reads it (JSON is YAML's flow style) and only
  * the streams kept are stored; util/json.c would build the whole tree
- * first, many times the file's size. In front of libyaml sits a gate, a
- * byte-level check that the text is JSON's: it refuses what YAML allows
- * but JSON does not (single quotes, comments, anchors, block style)
- * before libyaml buffers it, and bounds what libyaml would hold in
- * memory (a string, a run of bytes without structure) and how deep it
- * nests, so a hostile file costs neither gigabytes nor minutes.
+ * first, many times the file's size (a 274 MB takes.json: 2.8 GB, and
+ * libyaml gives up). json_gate.c sits in front of libyaml and lets only
+ * JSON through, in bounded amounts, so a hostile file costs neither
+ * gigabytes nor minutes; the events are checked for JSON's rules here.
  */
 #include "input/takes.h"
 
@@ -22,149 +20,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <yaml.h>
 
+#include "input/json_gate.h"
 #include "util/error.h"
 #include "util/strvec.h"
-
-#define TAKES_MAX_DEPTH 256
-#define TAKES_MAX_RUN (1u << 20)                      /* bytes of one string */
-#define TAKES_MAX_BYTES ((unsigned long long)4 << 30) /* of the file */
 
 /* Worded as in the rest of discovery: to a caller it is one step. */
 static int nomem(void) {
   return ef_error_set(EF_ENOMEM, "discovery: out of memory");
 }
 
-/* ---- The gate: JSON's bytes, bounded ----------------------------------- */
-
-typedef struct {
-  int fd; /* -1: the text is in memory */
-  const unsigned char *mem;
-  size_t mem_len, mem_pos;
-  unsigned long long total; /* bytes read so far */
-  size_t line;              /* of the byte looked at, from 1 */
-  size_t depth;             /* open brackets outside strings */
-  size_t run; /* bytes of the current string, or since the last bracket
-                 or comma outside one */
-  int started, ended, in_str, esc;
-  int io_error; /* err is a read failure, not the text's fault */
-  char err[256];
-} gate;
-
-static int gate_fail(gate *g, const char *fmt, ...) EF_PRINTF(2, 3);
-static int gate_fail(gate *g, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(g->err, sizeof g->err, fmt, ap);
-  va_end(ap);
-  return -1;
-}
-
-/* Letters of true, false and null; digits and signs of numbers. */
-static int json_word_byte(unsigned char c) {
-  return isdigit(c) || (c && strchr("+-.eEtruefalsn", c));
-}
-
-static int gate_byte(gate *g, unsigned char c) {
-  if (c == '\n')
-    g->line++;
-  if (g->in_str) {
-    if (g->esc)
-      g->esc = 0;
-    else if (c == '\\')
-      g->esc = 1;
-    else if (c == '"')
-      g->in_str = 0;
-    if (++g->run > TAKES_MAX_RUN)
-      return gate_fail(g, "line %zu: a string longer than 1 MiB", g->line);
-    if (!g->in_str)
-      g->run = 0;
-    return 0;
-  }
-  int blank = c == ' ' || c == '\t' || c == '\n' || c == '\r';
-  if (!blank && g->ended)
-    return gate_fail(g, "line %zu: text after the JSON value", g->line);
-  if (!blank && !g->started && c != '[' && c != '{')
-    return gate_fail(g,
-                     "line %zu: not a JSON array of takes (the file must "
-                     "start with '[')",
-                     g->line);
-  g->started |= !blank;
-  switch (c) {
-  case '[':
-  case '{':
-    if (++g->depth > TAKES_MAX_DEPTH)
-      return gate_fail(g, "line %zu: values nested deeper than %d levels",
-                       g->line, TAKES_MAX_DEPTH);
-    g->run = 0;
-    return 0;
-  case ']':
-  case '}':
-    if (g->depth > 0 && --g->depth == 0)
-      g->ended = 1;
-    g->run = 0;
-    return 0;
-  case ',': g->run = 0; return 0;
-  case '"':
-    g->in_str = 1;
-    g->run = 0;
-    return 0;
-  default: break;
-  }
-  /* In JSON no more than a number lies between two brackets or commas:
-   * a longer run is something libyaml would buffer whole. */
-  if (blank || c == ':' || json_word_byte(c))
-    return ++g->run > TAKES_MAX_RUN
-               ? gate_fail(g, "line %zu: 1 MiB without a JSON structure",
-                           g->line)
-               : 0;
-  if (c >= 0x20 && c < 0x7f)
-    return gate_fail(g, "line %zu: '%c' is not JSON here", g->line, c);
-  return gate_fail(g, "line %zu: byte 0x%02x is not JSON here", g->line, c);
-}
-
-/* libyaml's read handler: the next bytes, each through the gate. 1, or
- * 0 (libyaml then fails) with the reason in g->err. */
-static int gate_read(void *data, unsigned char *buf, size_t size,
-                     size_t *size_read) {
-  gate *g = data;
-  size_t n;
-  if (g->fd < 0) {
-    n = g->mem_len - g->mem_pos < size ? g->mem_len - g->mem_pos : size;
-    memcpy(buf, g->mem + g->mem_pos, n);
-    g->mem_pos += n;
-  } else {
-    ssize_t k;
-    do
-      k = read(g->fd, buf, size);
-    while (k < 0 && errno == EINTR);
-    if (k < 0) {
-      g->io_error = 1;
-      gate_fail(g, "read failed (%s)", strerror(errno));
-      return 0;
-    }
-    n = (size_t)k;
-  }
-  if ((g->total += n) > TAKES_MAX_BYTES) {
-    gate_fail(g, "larger than 4 GiB, more than a takes.json holds");
-    return 0;
-  }
-  for (size_t i = 0; i < n; i++)
-    if (gate_byte(g, buf[i]) < 0)
-      return 0;
-  *size_read = n;
-  return 1;
-}
-
 /* ---- Events ------------------------------------------------------------ */
 
 typedef struct {
   yaml_parser_t parser;
-  gate g;
+  json_gate g;
   const char *path;
   const char *data_dir;
   const takes_filter *f;
@@ -413,23 +288,24 @@ static void take_free(take *t) {
   free(t->defect);
 }
 
+/* 1 if hay contains needle, ASCII case aside. */
+static int contains_nocase(const char *hay, const char *needle) {
+  size_t n = strlen(needle);
+  for (; *hay; hay++)
+    if (strncasecmp(hay, needle, n) == 0)
+      return 1;
+  return n == 0;
+}
+
 /* The reference's test: the id lower-cased contains one of the prefixes
  * (lower-cased here too, so "Cam" means what "cam" does). */
 static int eligible(const takes_filter *f, const char *cam_id) {
   static const char *const defaults[] = {"cam", "aria", "gp"};
   const char *const *p = f->cam_prefixes ? f->cam_prefixes : defaults;
   size_t n = f->cam_prefixes ? f->n_cam_prefixes : 3;
-  char low[512], pre[512];
-  snprintf(low, sizeof low, "%s", cam_id);
-  for (char *c = low; *c; c++)
-    *c = (char)tolower((unsigned char)*c);
-  for (size_t i = 0; i < n; i++) {
-    snprintf(pre, sizeof pre, "%s", p[i]);
-    for (char *c = pre; *c; c++)
-      *c = (char)tolower((unsigned char)*c);
-    if (strstr(low, pre))
+  for (size_t i = 0; i < n; i++)
+    if (contains_nocase(cam_id, p[i]))
       return 1;
-  }
   return 0;
 }
 
@@ -843,13 +719,13 @@ static int read_top(reader *r) {
 }
 
 /* Reads takes.json from the gate g describes (its fd or memory). */
-static int takes_read(const char *path, const char *data_dir, const gate *g,
-                      const takes_filter *f, takes_list *out) {
+static int takes_read(const char *path, const char *data_dir,
+                      const json_gate *g, const takes_filter *f,
+                      takes_list *out) {
   reader r;
   int rc = EF_OK;
   memset(&r, 0, sizeof r);
   r.g = *g;
-  r.g.line = 1;
   r.path = path;
   r.data_dir = data_dir;
   r.f = f;
@@ -860,7 +736,7 @@ static int takes_read(const char *path, const char *data_dir, const gate *g,
   if (rc == EF_OK && !yaml_parser_initialize(&r.parser))
     rc = nomem();
   else if (rc == EF_OK) {
-    yaml_parser_set_input(&r.parser, gate_read, &r.g);
+    yaml_parser_set_input(&r.parser, json_gate_read, &r.g);
     rc = read_top(&r);
     yaml_parser_delete(&r.parser);
   }
@@ -870,18 +746,15 @@ static int takes_read(const char *path, const char *data_dir, const gate *g,
 
 int takes_parse(const char *path, const char *data_dir, const void *data,
                 size_t len, const takes_filter *f, takes_list *out) {
-  gate g;
-  memset(&g, 0, sizeof g);
-  g.fd = -1;
-  g.mem = data;
-  g.mem_len = len;
+  json_gate g;
+  json_gate_init_mem(&g, data, len);
   return takes_read(path, data_dir, &g, f, out);
 }
 
 int takes_load(const char *data_dir, const takes_filter *f, takes_list *out) {
   char *path = path_join(data_dir, "takes.json");
   struct stat st;
-  gate g;
+  json_gate g;
   int rc;
   if (!path)
     return nomem();
@@ -903,14 +776,13 @@ int takes_load(const char *data_dir, const takes_filter *f, takes_list *out) {
     rc = ef_error_set(EF_EIO, "%s: cannot stat (%s)", path, strerror(errno));
   else if (!S_ISREG(st.st_mode))
     rc = ef_error_set(EF_EIO, "%s: not a regular file", path);
-  else if ((unsigned long long)st.st_size > TAKES_MAX_BYTES)
+  else if ((unsigned long long)st.st_size > JSON_GATE_MAX_BYTES)
     rc = ef_error_set(EF_EINVAL,
                       "%s: %lld bytes, larger than the 4 GiB a takes.json "
                       "can be",
                       path, (long long)st.st_size);
   else {
-    memset(&g, 0, sizeof g);
-    g.fd = fd;
+    json_gate_init_fd(&g, fd);
     rc = takes_read(path, data_dir, &g, f, out);
   }
   close(fd);
