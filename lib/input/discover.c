@@ -559,12 +559,18 @@ static int take_video(ef_video *v, takes_stream *t, char *why, int missing,
     free(why);
     return nomem();
   }
-  if (missing)
+  /* A uid that cannot be a file name fails, file or no file: no output
+   * of it could be named. */
+  if (discover_uid_problem(v->uid)) {
+    free(why);
+    why = NULL;
+    if (!(v->reject = discover_uid_reject(v->uid)))
+      return nomem();
+  } else if (missing) {
     v->skip = why;
-  else if (why || discover_uid_problem(v->uid))
-    v->reject = why ? why : discover_uid_reject(v->uid);
-  if (discover_uid_problem(v->uid) && !v->reject)
-    return nomem();
+  } else {
+    v->reject = why;
+  }
   if (!missing && !v->reject && v->num_frames < 0) {
     v->width = v->height = 0;
     fill_from_probe(v, s);

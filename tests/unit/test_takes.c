@@ -483,11 +483,14 @@ START_TEST(test_discover_takes_errors) {
                "[{\"take_uid\": \"u\", \"root_dir\": \"r\", "
                "\"timesync_start_idx\": 0, \"timesync_end_idx\": 9, "
                "\"frame_aligned_videos\": {\"cam/1\": {\"0\": "
-               "{\"relative_path\": \"a.mp4\"}}}}]");
+               "{\"relative_path\": \"a.mp4\"}}, \"cam/2\": {\"0\": "
+               "{\"relative_path\": \"missing.mp4\"}}}}]");
   touch("r/a.mp4");
   ck_assert_int_eq(discover_videos(&s, &v, &n), EF_OK);
-  ck_assert_uint_eq(n, 1);
+  ck_assert_uint_eq(n, 2);
   ck_assert_ptr_nonnull(strstr(v[0].reject, "may not contain '/'"));
+  ck_assert_ptr_nonnull(strstr(v[1].reject, "may not contain '/'"));
+  ck_assert_ptr_null(v[1].skip);
   discover_free(v, n);
   write_in_dir("takes.json",
                "[{\"take_uid\": \"u\", \"root_dir\": \"r\", "
