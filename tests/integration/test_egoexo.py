@@ -200,17 +200,32 @@ def test_python_binding(tmp_path, data, models):
         got = {v.uid: (v.outcome, v.windows) for v in st.videos}
         assert got == {"t1_aria01_rgb": ("done", 2),
                        "t1_cam01_0": ("done", 2)}
+        # io.filter_completed: a rerun skips both.
+        st = ef.perform_feature_extraction(cfg)
+        assert {v.outcome for v in st.videos} == {"skipped"}
         with ef.Plan.create(cfg) as plan:
             uids = sorted(u for b in plan.bins for u in b.uids)
             assert uids == ["t1_aria01_rgb", "t1_cam01_0"]
             frames = [v.frames for b in plan.bins for v in b.videos]
             assert frames == [45, 45]
+            os.remove(tmp_path / "out" / "t1_cam01_0.pt")
+            st = plan.run_bin(0, runner="binding")
+            got = {v.uid: v.outcome for v in st.videos}
+            assert got == {"t1_aria01_rgb": "skipped", "t1_cam01_0": "done"}
         cfg.override("io.uid_list=[t2]")
         st = ef.perform_feature_extraction(cfg)
         got = {v.uid: v.outcome for v in st.videos}
         assert got == {"t2_gp01_0": "done", "t2_cam02_0": "skipped"}
         skip = next(v for v in st.videos if v.uid == "t2_cam02_0")
         assert "cam02.mp4: no such file" in skip.error
+        # io.video_limit: 2 of the 4 files there, the missing one said.
+        cfg.override("io.uid_list=null")
+        cfg.override("io.video_limit=2")
+        cfg.override(f"io.out_path={tmp_path}/limit")
+        st = ef.perform_feature_extraction(cfg)
+        assert sorted(v.outcome for v in st.videos) == \
+            ["done", "done", "skipped"]
+        assert len(outputs(tmp_path / "limit")) == 2
         # A broken takes.json: ef.Error naming the file and the key.
         bad = tmp_path / "bad"
         bad.mkdir()
