@@ -347,6 +347,9 @@ START_TEST(test_load_file_kinds) {
   ck_assert_int_eq(symlink("takes.json", path), 0); /* a loop */
   assert_load_fails(EF_EIO, "cannot open");
   ck_assert_int_eq(unlink(path), 0);
+  /* Sparse: 4 GiB + 1 byte of size, no disk used; refused unread. */
+  ck_assert_int_eq(tu_run("truncate -s 4294967297 '%s'", path), 0);
+  assert_load_fails(EF_EINVAL, "larger than the 4 GiB");
   write_in_dir("takes.json", "[{\"take_uid\": ");
   assert_load_fails(EF_EINVAL, "invalid JSON at line 1");
   write_in_dir("takes.json", takes_json);
