@@ -124,26 +124,32 @@ static int read_triple(const ef_config *c, const char *path, float *v) {
   return EF_OK;
 }
 
-static int read_uid_list(const ef_config *c, ef_settings *s) {
+/* An optional list of strings; a missing or null key leaves it NULL. */
+static int read_str_list(const ef_config *c, const char *path, char ***list,
+                         size_t *count) {
   size_t n;
-  int rc = ef_config_get_list_size(c, "io.uid_list", &n);
+  int rc = ef_config_get_list_size(c, path, &n);
   if (rc == EF_ENOTFOUND)
     return EF_OK;
   if (rc != EF_OK)
     return rc;
-  s->uid_list = calloc(n ? n : 1, sizeof(char *));
-  if (!s->uid_list)
+  *list = calloc(n ? n : 1, sizeof(char *));
+  if (!*list)
     return ef_error_set(EF_ENOMEM, "out of memory");
   for (size_t i = 0; i < n; i++) {
     const char *u;
-    rc = ef_config_get_list_string(c, "io.uid_list", i, &u);
+    rc = ef_config_get_list_string(c, path, i, &u);
     if (rc != EF_OK)
       return rc;
-    if (!(s->uid_list[i] = strdup(u)))
+    if (!((*list)[i] = strdup(u)))
       return ef_error_set(EF_ENOMEM, "out of memory");
-    s->n_uids = i + 1;
+    *count = i + 1;
   }
   return EF_OK;
+}
+
+static int read_uid_list(const ef_config *c, ef_settings *s) {
+  return read_str_list(c, "io.uid_list", &s->uid_list, &s->n_uids);
 }
 
 /* The model kind: model_config.kind, else derived from the reference's
@@ -232,6 +238,9 @@ static int read_io_keys(const ef_config *c, ef_settings *s) {
       (rc =
            opt_str(c, "io.ego4d_download_dir", NULL, &s->ego4d_download_dir)) ||
       (rc = opt_str(c, "io.dataset_version", "ego4d", &s->dataset_version)) ||
+      (rc = opt_str(c, "io.egoexo_data_dir", NULL, &s->egoexo_data_dir)) ||
+      (rc = read_str_list(c, "io.eligible_cam_prefixes", &s->cam_prefixes,
+                          &s->n_cam_prefixes)) ||
       (rc = read_uid_list(c, s)) ||
       (rc = opt_int(c, "io.video_limit", &s->video_limit)) ||
       (rc = opt_int(c, "io.seed", &s->seed)) ||
@@ -407,6 +416,10 @@ void settings_free(ef_settings *s) {
   for (size_t i = 0; i < s->n_uids; i++)
     free(s->uid_list[i]);
   free(s->uid_list);
+  free(s->egoexo_data_dir);
+  for (size_t i = 0; i < s->n_cam_prefixes; i++)
+    free(s->cam_prefixes[i]);
+  free(s->cam_prefixes);
   free(s->out_path);
   free(s->debug_path);
   free(s->device);

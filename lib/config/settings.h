@@ -38,7 +38,10 @@ typedef struct {
   char *video_dir_path;
   char *ego4d_download_dir; /* NULL if unset */
   char *dataset_version;    /* "ego4d" or "egoexo" */
-  char **uid_list;          /* NULL when io.uid_list is null */
+  char *egoexo_data_dir;    /* the folder of takes.json; NULL if unset */
+  char **cam_prefixes;      /* io.eligible_cam_prefixes; NULL when null */
+  size_t n_cam_prefixes;
+  char **uid_list; /* NULL when io.uid_list is null */
   size_t n_uids;
   int64_t video_limit; /* -1 = all */
   int64_t seed;        /* for io.video_limit's random subset */

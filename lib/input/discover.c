@@ -9,7 +9,10 @@
  * (stereo_list.c). This file lists the folder, picks the subset and puts
  * each ef_video together. Unlike the reference, a uid the manifest lacks,
  * or whose file is missing, is still listed: the pipeline then reports it
- * as failed instead of it silently vanishing.
+ * as failed instead of it silently vanishing. With an Ego-Exo4D download
+ * the videos are the streams that takes.json lists (takes.c); one whose
+ * file is missing is listed as skipped, as the reference skips it, but
+ * not silently.
  */
 #include "input/discover.h"
 
@@ -19,10 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "input/manifest.h"
 #include "input/probe.h"
 #include "input/stereo_list.h"
+#include "input/takes.h"
 #include "util/error.h"
 #include "util/strvec.h"
 
@@ -506,6 +511,141 @@ static int drop_repeats(strvec *inputs) {
   return EF_OK;
 }
 
+/* ---- Ego-Exo4D takes ----------------------------------------------------- */
+
+/* Why stream t's file cannot be extracted, as a new message in *why:
+ * 1 if it is missing (the video is skipped), 0 if it is there (*why
+ * NULL: a regular file, else the video fails untouched), -1 out of
+ * memory. */
+static int take_file_state(const takes_stream *t, char **why) {
+  struct stat st;
+  char msg[4200];
+  int missing = 0;
+  *why = NULL;
+  if (t->problem)
+    return (*why = strdup(t->problem)) ? 0 : -1;
+  if (!t->path) {
+    snprintf(msg, sizeof msg,
+             "takes.json lists no file for it "
+             "(relative_path is null)");
+    missing = 1;
+  } else if (stat(t->path, &st) != 0) {
+    missing = errno == ENOENT || errno == ENOTDIR;
+    snprintf(msg, sizeof msg, "%s: %s", t->path,
+             missing ? "no such file (listed in takes.json, not downloaded)"
+                     : strerror(errno));
+  } else if (S_ISREG(st.st_mode)) {
+    return 0;
+  } else {
+    snprintf(msg, sizeof msg, "%s: not a regular file", t->path);
+  }
+  return (*why = strdup(msg)) ? missing : -1;
+}
+
+/* Video v of stream t, whose file exists (why NULL) or not. Sizes are
+ * the reference's for full-size Ego-Exo4D videos; a probe, needed only
+ * when the frame count is unknown, replaces them. No audio, as there. */
+static int take_video(ef_video *v, takes_stream *t, char *why, int missing,
+                      const ef_settings *s) {
+  v->uid = t->uid;
+  t->uid = NULL;
+  v->path = t->path ? t->path : strdup("");
+  t->path = NULL;
+  v->num_frames = missing ? -1 : t->num_frames;
+  v->width = t->is_aria ? 1408 : 3840;
+  v->height = t->is_aria ? 1408 : 2160;
+  v->has_audio = 0;
+  if (!v->path) {
+    free(why);
+    return nomem();
+  }
+  /* A uid that cannot be a file name fails, file or no file: no output
+   * of it could be named. */
+  if (discover_uid_problem(v->uid)) {
+    free(why);
+    why = NULL;
+    if (!(v->reject = discover_uid_reject(v->uid)))
+      return nomem();
+  } else if (missing) {
+    v->skip = why;
+  } else {
+    v->reject = why;
+  }
+  if (!missing && !v->reject && v->num_frames < 0) {
+    v->width = v->height = 0;
+    fill_from_probe(v, s);
+  }
+  return EF_OK;
+}
+
+/* The videos of <egoexo_data_dir>/takes.json: every stream with a file
+ * (io.video_limit picks among them), and every one without, skipped. */
+static int discover_takes(const ef_settings *s, ef_video **out, size_t *n) {
+  takes_filter f = {(const char *const *)s->uid_list, s->n_uids,
+                    (const char *const *)s->cam_prefixes, s->n_cam_prefixes};
+  takes_list l = {0};
+  strvec present = {0};
+  char **why = NULL;
+  int *missing = NULL;
+  ef_video *v = NULL;
+  size_t count = 0;
+  int rc = takes_load(s->egoexo_data_dir, &f, &l);
+  if (rc < 0)
+    goto fail;
+  why = calloc(l.n ? l.n : 1, sizeof *why);
+  missing = calloc(l.n ? l.n : 1, sizeof *missing);
+  v = calloc(l.n ? l.n : 1, sizeof *v);
+  if (!why || !missing || !v) {
+    rc = nomem();
+    goto fail;
+  }
+  for (size_t i = 0; i < l.n; i++) {
+    if ((missing[i] = take_file_state(&l.items[i], &why[i])) < 0 ||
+        (!missing[i] &&
+         strvec_push(&present, strdup(l.items[i].uid)) != EF_OK)) {
+      rc = nomem();
+      goto fail;
+    }
+  }
+  if (s->video_limit > 0 && (uint64_t)s->video_limit < present.n &&
+      (rc = pick_subset(&present, (size_t)s->video_limit, s->seed)) < 0)
+    goto fail;
+  /* The subset keeps the order: walk both lists together. */
+  for (size_t i = 0, k = 0; i < l.n; i++) {
+    if (!missing[i] &&
+        (k >= present.n || strcmp(present.items[k], l.items[i].uid) != 0))
+      continue;
+    k += !missing[i];
+    rc = take_video(&v[count++], &l.items[i], why[i], missing[i], s);
+    why[i] = NULL;
+    if (rc < 0)
+      goto fail;
+  }
+  const char **inputs = malloc((count ? count : 1) * sizeof *inputs);
+  if (!inputs) {
+    rc = nomem();
+    goto fail;
+  }
+  for (size_t i = 0; i < count; i++)
+    inputs[i] = v[i].path;
+  rc = discover_check_unique(v, inputs, count);
+  free(inputs);
+fail:
+  for (size_t i = 0; why && i < l.n; i++)
+    free(why[i]);
+  free(why);
+  free(missing);
+  strvec_free(&present);
+  takes_free(&l);
+  if (rc < 0) {
+    discover_free(v, count);
+    return rc;
+  }
+  *out = v;
+  *n = count;
+  return EF_OK;
+}
+
 int discover_videos(const ef_settings *s, ef_video **out, size_t *n) {
   strvec files = {0}, inputs = {0}, stereo = {0};
   manifest m = {0};
@@ -516,6 +656,9 @@ int discover_videos(const ef_settings *s, ef_video **out, size_t *n) {
 
   *out = NULL;
   *n = 0;
+  if (s->dataset_version && strcmp(s->dataset_version, "egoexo") == 0 &&
+      s->egoexo_data_dir && *s->egoexo_data_dir)
+    return discover_takes(s, out, n);
   if (!s->video_dir_path || !*s->video_dir_path)
     return ef_error_set(EF_ECONFIG, "io.video_dir_path is not set");
   /* The folder is listed even with a uid_list: it says which other
@@ -613,6 +756,7 @@ void discover_free(ef_video *videos, size_t n) {
     free(videos[i].uid);
     free(videos[i].path);
     free(videos[i].reject);
+    free(videos[i].skip);
   }
   free(videos);
 }

@@ -1,7 +1,8 @@
 /*
  * discover.h - which videos a run covers, and what is known of them before
  * decoding: uids from io.uid_list or the folder, metadata from
- * manifest.csv, stereo flags from ego4d.json, else probing the file.
+ * manifest.csv, stereo flags from ego4d.json, else probing the file; or,
+ * for an Ego-Exo4D download, the streams of its takes.json (takes.h).
  */
 #ifndef EF_DISCOVER_H
 #define EF_DISCOVER_H
@@ -20,6 +21,8 @@ typedef struct {
   int is_stereo;
   char *reject; /* why this uid cannot be a file name (discover_uid_problem),
                    or NULL; such a video fails without being touched */
+  char *skip;   /* why it is skipped without being touched (a stream of
+                   takes.json whose file is missing), or NULL */
 } ef_video;
 
 /* Lists the videos of a run. Missing files are still listed (the pipeline
@@ -28,7 +31,12 @@ typedef struct {
  * uid_list only media files count (discover_is_media_name), and a folder
  * without one is EF_ENOTFOUND naming it. uid_list entries may be uids
  * ("x"), file names ("x.mp4": uid x) or absolute paths to existing files
- * ("/data/x.mkv": uid x). Two inputs with one uid are EF_ECONFIG. */
+ * ("/data/x.mkv": uid x). Two inputs with one uid are EF_ECONFIG.
+ * With io.dataset_version egoexo and io.egoexo_data_dir set, the videos
+ * are instead the streams that <egoexo_data_dir>/takes.json lists
+ * (takes.h): io.uid_list names takes (or single streams), a stream whose
+ * file is missing is listed with `skip` set, and io.video_limit picks
+ * among the others. */
 int discover_videos(const ef_settings *s, ef_video **out, size_t *n);
 /* Why a uid cannot name files in io.video_dir_path and io.out_path, or
  * NULL if it can. The one place the rules live: a uid is one file name, so

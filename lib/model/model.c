@@ -18,6 +18,9 @@ static int settings_copy(const ef_settings *src, ef_settings *dst) {
   dst->video_dir_path = dst->ego4d_download_dir = dst->dataset_version = NULL;
   dst->uid_list = NULL;
   dst->n_uids = 0;
+  dst->egoexo_data_dir = NULL;
+  dst->cam_prefixes = NULL;
+  dst->n_cam_prefixes = 0;
   dst->out_path = dst->debug_path = NULL;
   dst->device = strdup(src->device ? src->device : "cpu");
   dst->model_path = src->model_path ? strdup(src->model_path) : NULL;

@@ -93,7 +93,7 @@ static int stats_make(const run_prep *r, ef_stats **out, pipeline_video **pv) {
         .fp_file = o->fp_file,
         .fp_text = o->fp_text,
         .reject = v->reject,
-        .skip = o->skip,
+        .skip = v->skip ? v->skip : o->skip,
         .is_stereo = v->is_stereo,
         .has_audio = v->has_audio,
     };

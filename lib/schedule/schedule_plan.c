@@ -374,7 +374,7 @@ static const char *const absolute_keys[] = {
     "io.video_dir_path",          "io.out_path",
     "io.ego4d_download_dir",      "io.debug_path",
     "model_config.model_path",    "model_config.labels_path",
-    "schedule_config.log_folder",
+    "schedule_config.log_folder", "io.egoexo_data_dir",
 };
 
 int ef_plan_create(const ef_config *cfg, const ef_plan_options *opts,
