@@ -25,6 +25,10 @@ typedef struct {
   const char *skip;   /* non-NULL: skip it, with this note ("" none) */
   int is_stereo;
   int has_audio; /* 1, 0, or -1 if unknown (from discovery) */
+  /* Windows expected before the video is opened (the scheduler's
+   * estimate, schedule_windows_estimate), -1 unknown: the progress
+   * callback's windows_estimated. */
+  int64_t windows_estimate;
 } pipeline_video;
 
 typedef struct {
