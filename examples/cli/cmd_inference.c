@@ -462,8 +462,12 @@ static int examples_load(const ef_config *cfg, const options *o, examples *ex) {
               ex->set_dir);
     goto done;
   }
+  char count[64];
   if (ex->n < want)
-    printf("only %zu examples in %s: using all of them\n", ex->n, ex->set_dir);
+    printf(
+        "only %s in %s: using all of them\n",
+        cli_count((long long)ex->n, "example", "examples", count, sizeof count),
+        ex->set_dir);
   rc = 0;
 done:
   free(fmap_path);
