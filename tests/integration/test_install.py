@@ -87,6 +87,17 @@ def test_everything_is_installed(installed):
     assert installed.python, "the Python package is not in site-packages"
     assert os.path.isfile(os.path.join(installed.python, "ego4dfeat",
                                        "_lib.py"))
+    # Where Debian's python3 searches a folder under the prefix (for
+    # /usr/local: lib/python3.11/dist-packages), the package is there, so
+    # a plain `import ego4dfeat` finds it once installed.
+    searched = subprocess.run(["/usr/bin/python3", "-c",
+                               "import sys; print('\\n'.join(sys.path))"],
+                              capture_output=True, text=True,
+                              check=True).stdout.split()
+    under = [p for p in searched
+             if p.startswith(installed.prefix.rstrip("/") + "/lib/")]
+    if under:
+        assert installed.python[len(installed.root):] in under, under
 
 
 def test_installed_cli_extracts_with_the_installed_configs(installed, clip,
