@@ -23,7 +23,7 @@ setup() { # setup DIR [meson options...]
 }
 
 echo "== build (-Werror)"
-setup build -Dwerror=true
+setup build -Dwerror=true -Dtests=true # a demo's build/ has them off
 meson compile -C build
 
 echo "== SLURM (a one-node cluster for the scheduling tests)"

@@ -73,6 +73,11 @@ class MissingDependency(Exception):
     """A package or network access the export needs is missing."""
 
 
+# Import names whose pip package is called otherwise.
+PIP_NAMES = {"cv2": "opencv-python", "PIL": "pillow",
+             "sklearn": "scikit-learn", "yaml": "pyyaml"}
+
+
 @dataclasses.dataclass
 class Spec:
     """What one export produces and how the library must feed it."""
@@ -223,9 +228,27 @@ def _no_activation(head):
         head.activation = None
 
 
+def _check_pytorchvideo_source(source):
+    """--source must hold the pytorchvideo/ package; DIR/pytorchvideo (the
+    package itself, a likely mistake) is answered with its parent."""
+    path = os.path.abspath(source)
+    if not os.path.isdir(path) or os.path.isdir(os.path.join(path,
+                                                              "pytorchvideo")):
+        return  # _use_source says "not a folder"; or it is right
+    shown = source.rstrip("/")
+    parent = os.path.dirname(shown) or "."
+    hint = (f"; {shown} looks like the package itself: pass --source "
+            f"{parent}" if os.path.basename(path) == "pytorchvideo"
+            else "; DIR is the checkout that holds pytorchvideo/")
+    raise ValueError(f"--source {source}: {shown}/pytorchvideo/ does not "
+                     f"exist{hint}")
+
+
 def _pytorchvideo(builder, build):
     """Builds a pytorchvideo hub model from the importable package (no
     torch hub download of the repository) with the weights asked for."""
+    if build.source:
+        _check_pytorchvideo_source(build.source)
     _use_source(build)
     _require(["pytorchvideo"], ["pytorchvideo"])
     hub = importlib.import_module("pytorchvideo.models.hub")
@@ -876,10 +899,29 @@ def export(name, args):
     lines.insert(0, f"wrote {pt}: {name}, {meta['output']} "
                     f"{meta['feature_shape']} per window, {how}, "
                     f"weights: {note}")
-    lines.append(f"wrote {yaml_path}: ego4dfeat "
-                 f"{'inference' if with_head else 'extract'} --config-dir "
-                 f"{args.out} --config-name {stem}")
+    if with_head:
+        lines += inference_command(args.out, stem, spec, yaml_path)
+    else:
+        lines.append(f"wrote {yaml_path}: ego4dfeat extract --config-dir "
+                     f"{args.out} --config-name {stem}")
     return lines
+
+
+def inference_command(out, stem, spec, yaml_path):
+    """The lines naming the head config and the `ego4dfeat inference`
+    command that runs it here: on the CPU unless this machine has CUDA
+    (the config says cuda, as the reference's do), with the dataset
+    arguments the sanity check needs."""
+    dataset = "k400" if spec.labels == "kinetics400" else "imagenet"
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    layout = ("val/<class>/<video>" if dataset == "k400"
+              else "val/<wnid>/<image>")
+    return [f"wrote {yaml_path}: for ego4dfeat inference, e.g.",
+            f"  ego4dfeat inference --config-dir {out} --config-name {stem} "
+            f"inference_config.device={device} +dataset_type={dataset} "
+            f"+dataset_dir=DIR",
+            f"  (DIR holds {layout}; +num_examples=N +top_k=K +seed=S "
+            "choose the examples)"]
 
 
 def parse_args(argv):
@@ -948,6 +990,14 @@ def main(argv):
         try:
             for line in (export_asr if name in ASR else export)(name, args):
                 print(line)
+        except ModuleNotFoundError as e:
+            # A package the model code imports in turn (pytorchvideo needs
+            # fvcore, Omnivore timm): what to install, not a traceback.
+            missing = (e.name or str(e)).split(".")[0]
+            print(f"export_models.py: {name}: needs the Python package "
+                  f"{missing}: pip install {PIP_NAMES.get(missing, missing)}",
+                  file=sys.stderr)
+            status = 2
         except MissingDependency as e:
             print(f"export_models.py: {name}: {e}", file=sys.stderr)
             status = 2

@@ -20,7 +20,7 @@ const char *cli_common_help =
     " ./configs,\n"
     "                       then the installed ones)\n"
     "  --threads N          inference threads (default: all cores)\n"
-    "  --quiet              no progress output\n"
+    "  --quiet              only errors and the final summary\n"
     "  --cfg job, --info    print the resolved config (YAML) and exit\n"
     "  -h, --help           this help\n"
     "overrides (Hydra syntax): a.b=value  +a.b=value (add)  ~a.b (delete)\n"

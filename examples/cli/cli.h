@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ego4dfeat/schedule.h"
 
@@ -73,5 +74,39 @@ int cmd_schedule(int argc, char **argv);
 int cmd_run_bin(int argc, char **argv);
 int cmd_inference(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+
+/* Each subcommand's --help text, written to f: the one source of both
+ * `--help` and the man page (man.c). */
+void cmd_extract_help(FILE *f);
+void cmd_profile_help(FILE *f);
+void cmd_schedule_help(FILE *f);
+void cmd_run_bin_help(FILE *f);
+void cmd_inference_help(FILE *f);
+void cmd_merge_help(FILE *f);
+
+/* The subcommands, in the order `ego4dfeat --help` lists them
+ * (commands.c). */
+typedef struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  void (*help)(FILE *f);
+  const char *summary;
+} cli_command;
+extern const cli_command cli_commands[];
+extern const size_t cli_n_commands;
+/* The command named name, or NULL. */
+const cli_command *cli_command_find(const char *name);
+/* The command name nearest to a typo (edit distance at most 2, or a
+ * command that starts with it), or NULL when none is near. */
+const char *cli_command_suggest(const char *typo);
+/* `ego4dfeat --help`: the commands and their summaries. */
+void cli_usage(FILE *f);
+
+/* `ego4dfeat help --man`: the man page ego4dfeat(1), in roff, from the
+ * same texts as --help (man.c). */
+void cli_print_man(FILE *f);
+/* `ego4dfeat __complete WHAT ...`: words for the bash completion
+ * (complete.c); returns the exit status. */
+int cli_complete(int argc, char **argv);
 
 #endif

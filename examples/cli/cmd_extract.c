@@ -9,26 +9,28 @@
 
 #include "cli.h"
 
-static void print_help(void) {
-  printf("usage: ego4dfeat extract --config-name NAME [options] "
-         "[overrides...] [-- VIDEO...]\n\n"
-         "Extracts features of every video of the config (io.uid_list, or "
-         "all media files in\nio.video_dir_path) into io.out_path/<uid>.pt "
-         "(or .npy, or one features.h5), with\n<uid>.times.npy and the "
-         "fingerprint <uid>.fp, skipping videos whose complete\noutput of "
-         "the same fingerprint exists when io.filter_completed is true; "
-         "one of\nanother fingerprint stops the run unless io.on_mismatch "
-         "is redo or skip.\nVideo files given after '--' are extracted "
-         "instead (uid = file name without\nits extension). With "
-         "io.debug_mode=1 no model runs: each window's model input\n"
-         "becomes a PNG in io.debug_path/<uid>/.\n\noptions:\n%s",
-         cli_common_help);
+void cmd_extract_help(FILE *f) {
+  fprintf(f,
+          "usage: ego4dfeat extract --config-name NAME [options] "
+          "[overrides...] [-- VIDEO...]\n\n"
+          "Extracts features of every video of the config (io.uid_list, or "
+          "all media files in\nio.video_dir_path) into io.out_path/<uid>.pt "
+          "(or .npy, or one features.h5), with\n<uid>.times.npy and the "
+          "fingerprint <uid>.fp, skipping videos whose complete\noutput of "
+          "the same fingerprint exists when io.filter_completed is true; "
+          "one of\nanother fingerprint stops the run unless io.on_mismatch "
+          "is redo or skip.\nVideo files given after '--' are extracted "
+          "instead (uid = file name without\nits extension). With "
+          "io.debug_mode=1 no model runs: each window's model input\n"
+          "becomes a PNG in io.debug_path/<uid>/.\n\noptions:\n%s",
+          cli_common_help);
 }
 
 /* One line per video that needs one: where its output went, or why it
- * failed or was skipped. */
+ * failed or was skipped. quiet: failures only (errors and the summary are
+ * what --quiet keeps). */
 static void print_video(const ef_stats *st, size_t i, const ef_config *cfg,
-                        int debug, double *video_s) {
+                        int debug, int quiet, double *video_s) {
   const char *out_path = "", *fmt = "pt", *debug_path = "";
   char uid[1024], count[64];
   ef_config_get_string(cfg, "io.out_path", &out_path);
@@ -37,8 +39,11 @@ static void print_video(const ef_stats *st, size_t i, const ef_config *cfg,
   ef_video_outcome o = ef_stats_video_outcome(st, i);
   long long windows = (long long)ef_stats_video_windows(st, i);
   cli_printable(ef_stats_video_uid(st, i), uid, sizeof uid);
-  if (o == EF_VIDEO_DONE) {
+  if (o == EF_VIDEO_DONE)
     *video_s += ef_stats_video_seconds(st, i);
+  if (quiet && o != EF_VIDEO_FAILED)
+    return;
+  if (o == EF_VIDEO_DONE) {
     /* Debug mode writes one PNG per window and no feature file. */
     if (debug)
       printf("wrote %s to %s/%s/\n",
@@ -57,14 +62,14 @@ static void print_video(const ef_stats *st, size_t i, const ef_config *cfg,
   }
 }
 
-static void print_summary(const ef_stats *st, const ef_config *cfg) {
+static void print_summary(const ef_stats *st, const ef_config *cfg, int quiet) {
   size_t n = ef_stats_video_count(st);
   double video_s = 0;
   int debug = 0;
   char videos[64], windows[64];
   ef_config_get_bool(cfg, "io.debug_mode", &debug);
   for (size_t i = 0; i < n; i++)
-    print_video(st, i, cfg, debug, &video_s);
+    print_video(st, i, cfg, debug, quiet, &video_s);
   double wall = ef_stats_seconds(st, EF_TIME_OVERALL);
   printf(
       "%s: %zu done, %zu skipped, %zu failed, %zu not run; %s; %.1f s of "
@@ -94,7 +99,7 @@ int cmd_extract(int argc, char **argv) {
   if (exit_code != 0)
     goto done;
   if (a.help) {
-    print_help();
+    cmd_extract_help(stdout);
     goto done;
   }
   a.accept_paths = 1;
@@ -126,7 +131,7 @@ int cmd_extract(int argc, char **argv) {
   progress_free(pr);
   pr = NULL;
   if (st)
-    print_summary(st, cfg);
+    print_summary(st, cfg, a.quiet);
   if (rc == EF_OK) {
     exit_code = 0;
   } else if (rc == EF_ECANCELLED && cli_cancel_exit_code()) {

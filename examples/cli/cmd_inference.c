@@ -41,22 +41,23 @@ typedef struct {
   int seed_given;
 } options;
 
-static void print_help(void) {
-  printf("usage: ego4dfeat inference --config-name NAME [options] "
-         "+dataset_type=k400|imagenet\n"
-         "       +dataset_dir=DIR [+set_to_use=val] [+seed=S] [+top_k=K] "
-         "[+num_examples=N] [overrides...]\n\n"
-         "Runs the config's classifier-head model on N random examples of "
-         "DIR/SET/<class>/<file>\n(videos for k400, images for imagenet), "
-         "averages each example's logits over its\nwindows, applies softmax "
-         "and prints the top K classes, then the top-1 / top-K\naccuracy. "
-         "Class names come from model_config.labels_path or a file next to "
-         "the\nmodel (<model>.labels.txt or <model>.labels.json); an "
-         "ImageNet DIR/labels.txt\n(\"<folder>,<name>\" lines) names the "
-         "folders. The same +seed picks the same\nexamples. Defaults: "
-         "set_to_use val, num_examples 5, top_k 2, seed from the clock.\n\n"
-         "options:\n%s",
-         cli_common_help);
+void cmd_inference_help(FILE *f) {
+  fprintf(f,
+          "usage: ego4dfeat inference --config-name NAME [options] "
+          "+dataset_type=k400|imagenet\n"
+          "       +dataset_dir=DIR [+set_to_use=val] [+seed=S] [+top_k=K] "
+          "[+num_examples=N] [overrides...]\n\n"
+          "Runs the config's classifier-head model on N random examples of "
+          "DIR/SET/<class>/<file>\n(videos for k400, images for imagenet), "
+          "averages each example's logits over its\nwindows, applies softmax "
+          "and prints the top K classes, then the top-1 / top-K\naccuracy. "
+          "Class names come from model_config.labels_path or a file next to "
+          "the\nmodel (<model>.labels.txt or <model>.labels.json); an "
+          "ImageNet DIR/labels.txt\n(\"<folder>,<name>\" lines) names the "
+          "folders. The same +seed picks the same\nexamples. Defaults: "
+          "set_to_use val, num_examples 5, top_k 2, seed from the clock.\n\n"
+          "options:\n%s",
+          cli_common_help);
 }
 
 /* ---- The dataset folder ------------------------------------------------- */
@@ -461,8 +462,12 @@ static int examples_load(const ef_config *cfg, const options *o, examples *ex) {
               ex->set_dir);
     goto done;
   }
+  char count[64];
   if (ex->n < want)
-    printf("only %zu examples in %s: using all of them\n", ex->n, ex->set_dir);
+    printf(
+        "only %s in %s: using all of them\n",
+        cli_count((long long)ex->n, "example", "examples", count, sizeof count),
+        ex->set_dir);
   rc = 0;
 done:
   free(fmap_path);
@@ -511,7 +516,7 @@ int cmd_inference(int argc, char **argv) {
   if (exit_code != 0)
     goto done;
   if (a.help) {
-    print_help();
+    cmd_inference_help(stdout);
     goto done;
   }
   if ((exit_code = cli_load_config(&a, &cfg)) != 0 ||

@@ -7,8 +7,9 @@
 
 #include "cli.h"
 
-static void print_help(void) {
-  printf(
+void cmd_merge_help(FILE *f) {
+  fprintf(
+      f,
       "usage: ego4dfeat merge --out FILE.h5 DIR\n\n"
       "Builds FILE.h5 from DIR's per-video outputs: every <uid>.pt or "
       "<uid>.npy with\nits <uid>.times.npy and <uid>.fp becomes group /<uid> "
@@ -23,7 +24,7 @@ int cmd_merge(int argc, char **argv) {
   const char *out = NULL, *dir = NULL;
   for (int i = 0; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      print_help();
+      cmd_merge_help(stdout);
       return 0;
     } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
       out = argv[++i];

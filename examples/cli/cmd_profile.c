@@ -21,31 +21,32 @@
 
 #define MAX_VALUES 16
 
-static void print_help(void) {
-  printf("usage: ego4dfeat profile --config-name NAME [options] "
-         "[overrides...]\n\n"
-         "Extracts the features of a few videos (io.uid_list, else --videos "
-         "N of them picked\nat random with --seed) into a temporary folder, "
-         "once for each batch size and\nworker count, and prints per "
-         "combination:\n  prefetch_factor,batch_size,num_workers,total,mean,"
-         "forward_pass,to_load,\n  transfer_to_device,decode,video_s_per_s\n"
-         "(total: seconds without loading the model; mean, forward_pass, "
-         "to_load and\ntransfer_to_device: seconds per forward pass; decode: "
-         "decoding seconds;\nvideo_s_per_s: seconds of video per second). "
-         "The fastest combination's\ntime_per_forward_pass (forward seconds "
-         "per pass) and overhead (total / forward\nseconds) go to the "
-         "--output YAML for `ego4dfeat schedule --profile FILE`.\n\n"
-         "options:\n"
-         "  --batch-sizes LIST   e.g. 1,2,4 (default: the config's "
-         "batch_size)\n"
-         "  --workers LIST       e.g. 1,2 (default: the config's "
-         "num_workers)\n"
-         "  --videos N           videos to time when io.uid_list is null "
-         "(default 3)\n"
-         "  --seed S             which random videos (default io.seed)\n"
-         "  --output FILE        the YAML to write (default "
-         "profile_NAME.yaml)\n%s",
-         cli_common_help);
+void cmd_profile_help(FILE *f) {
+  fprintf(f,
+          "usage: ego4dfeat profile --config-name NAME [options] "
+          "[overrides...]\n\n"
+          "Extracts the features of a few videos (io.uid_list, else --videos "
+          "N of them picked\nat random with --seed) into a temporary folder, "
+          "once for each batch size and\nworker count, and prints per "
+          "combination:\n  prefetch_factor,batch_size,num_workers,total,mean,"
+          "forward_pass,to_load,\n  transfer_to_device,decode,video_s_per_s\n"
+          "(total: seconds without loading the model; mean, forward_pass, "
+          "to_load and\ntransfer_to_device: seconds per forward pass; decode: "
+          "decoding seconds;\nvideo_s_per_s: seconds of video per second). "
+          "The fastest combination's\ntime_per_forward_pass (forward seconds "
+          "per pass) and overhead (total / forward\nseconds) go to the "
+          "--output YAML for `ego4dfeat schedule --profile FILE`.\n\n"
+          "options:\n"
+          "  --batch-sizes LIST   e.g. 1,2,4 (default: the config's "
+          "batch_size)\n"
+          "  --workers LIST       e.g. 1,2 (default: the config's "
+          "num_workers)\n"
+          "  --videos N           videos to time when io.uid_list is null "
+          "(default 3)\n"
+          "  --seed S             which random videos (default io.seed)\n"
+          "  --output FILE        the YAML to write (default "
+          "profile_NAME.yaml)\n%s",
+          cli_common_help);
 }
 
 typedef struct {
@@ -337,7 +338,7 @@ int cmd_profile(int argc, char **argv) {
       (exit_code = cli_parse(n_rest, rest_v, &a)) != 0)
     goto done;
   if (a.help) {
-    print_help();
+    cmd_profile_help(stdout);
     goto done;
   }
   if ((exit_code = cli_load_config(&a, &cfg)) != 0 ||

@@ -12,17 +12,18 @@
 
 #include "cli.h"
 
-static void print_help(void) {
-  printf("usage: ego4dfeat run-bin --plan DIR [--bin N] [--runner TEXT] "
-         "[--threads N] [--quiet]\n\n"
-         "Runs one bin of a plan written by `ego4dfeat schedule` (DIR is the "
-         "plan's folder\nor its plan.json): what each SLURM array task "
-         "runs. --bin defaults to\n$SLURM_ARRAY_TASK_ID, --threads to "
-         "$SLURM_CPUS_PER_TASK. The bin's status file\n"
-         "(DIR/status/bin_NNNNN.json) is rewritten as each video ends. "
-         "SIGTERM (scancel,\nthe time limit) stops the run between batches "
-         "and records it as cancelled.\nExit status 0 if every video is done "
-         "or was already complete, 1 otherwise.\n");
+void cmd_run_bin_help(FILE *f) {
+  fprintf(f,
+          "usage: ego4dfeat run-bin --plan DIR [--bin N] [--runner TEXT] "
+          "[--threads N] [--quiet]\n\n"
+          "Runs one bin of a plan written by `ego4dfeat schedule` (DIR is the "
+          "plan's folder\nor its plan.json): what each SLURM array task "
+          "runs. --bin defaults to\n$SLURM_ARRAY_TASK_ID, --threads to "
+          "$SLURM_CPUS_PER_TASK. The bin's status file\n"
+          "(DIR/status/bin_NNNNN.json) is rewritten as each video ends. "
+          "SIGTERM (scancel,\nthe time limit) stops the run between batches "
+          "and records it as cancelled.\nExit status 0 if every video is done "
+          "or was already complete, 1 otherwise.\n");
 }
 
 typedef struct {
@@ -125,7 +126,7 @@ int cmd_run_bin(int argc, char **argv) {
   int exit_code = parse(argc, argv, &o);
   if (exit_code != 0 || o.help) {
     if (o.help)
-      print_help();
+      cmd_run_bin_help(stdout);
     return exit_code;
   }
   /* Set before anything slow, so a cancel during loading is not lost. */

@@ -100,7 +100,7 @@ static int load_config(sched_cmd *c, int argc, char **argv, int *exit_code) {
       (*exit_code = cli_parse(n_rest, c->rest, &c->a)) != 0)
     return 1;
   if (c->a.help) {
-    sched_print_help();
+    cmd_schedule_help(stdout);
     return 1;
   }
   const char *profile = c->so.profile;
@@ -172,7 +172,10 @@ static int make_plan(sched_cmd *c, int *exit_code) {
   sched_print_warnings(c->plan);
   if (pick_bins(c) != 0)
     return 1;
-  sched_print_plan(c->plan, c->n_run, c->videos_run, c->local);
+  /* --status reports a plan run before, here or on SLURM whatever this
+   * command's run_locally says: its status files tell where. */
+  sched_print_plan(c->plan, c->n_run, c->videos_run, c->local,
+                   c->so.status ? sched_where_ran(c->plan) : NULL);
   return 0;
 }
 

@@ -22,6 +22,8 @@ struct progress {
   progress_video *videos;
   char **uids; /* printable, kept from each video's first report */
   double start, first_report, last_draw;
+  double shown_share;       /* the share last shown: it never falls */
+  int bar_cells, bar_width; /* the bar kept for this terminal width */
 };
 
 static double now(void) {
@@ -41,8 +43,10 @@ static int term_width(void) {
 }
 
 /* The video count is only known once the library has listed the videos,
- * so the per-video array is made at the first report. */
-static int ensure_arrays(progress *p, size_t n) {
+ * so the per-video array is made at the first report, with each video's
+ * windows as the library estimated them before the run (the scheduler's
+ * figure): the run's total is known before the first video opens. */
+static int ensure_arrays(progress *p, size_t n, const int64_t *estimated) {
   if (p->videos)
     return p->n_videos == n ? 0 : -1;
   p->videos = calloc(n ? n : 1, sizeof *p->videos);
@@ -55,7 +59,7 @@ static int ensure_arrays(progress *p, size_t n) {
     return -1;
   }
   for (size_t i = 0; i < n; i++)
-    p->videos[i].total = -1;
+    p->videos[i].total = estimated ? estimated[i] : -1;
   p->n_videos = n;
   return 0;
 }
@@ -79,7 +83,7 @@ static void print_failure(const ef_progress_info *info) {
 
 static int on_progress(const ef_progress_info *info, void *user) {
   progress *p = user;
-  if (!p || ensure_arrays(p, info->video_count) != 0 ||
+  if (!p || ensure_arrays(p, info->video_count, info->windows_estimated) != 0 ||
       info->video_index >= p->n_videos)
     return 0;
   double t = now();
@@ -95,12 +99,18 @@ static int on_progress(const ef_progress_info *info, void *user) {
   v->done = info->windows_done;
   if (info->windows_total >= 0)
     v->total = info->windows_total;
+  /* A video done has done all its windows, also in debug mode, where
+   * they become PNGs and none goes through a model. */
+  if (info->finished && !info->failed && !info->skipped && v->total > v->done)
+    v->done = v->total;
   v->finished = info->finished;
   v->failed = info->failed;
   v->skipped = info->skipped;
   if (p->quiet)
     return 0;
   progress_run r = progress_summarise(p->videos, p->n_videos);
+  r.share_floor = p->shown_share;
+  p->shown_share = progress_share(&r);
   if (!p->tty) {
     if (newly_finished) {
       /* "skipped": complete already, or claimed by another process (the
@@ -109,7 +119,7 @@ static int on_progress(const ef_progress_info *info, void *user) {
                          : info->skipped ? "skipped"
                                          : "done";
       progress_log_line(&r, cli_printable(info->uid, uid, sizeof uid), what,
-                        info->windows_done, rate(p, &r, t), line, sizeof line);
+                        v->done, rate(p, &r, t), line, sizeof line);
       fprintf(stderr, "%s\n", line);
       if (info->failed)
         print_failure(info);
@@ -125,9 +135,15 @@ static int on_progress(const ef_progress_info *info, void *user) {
   p->last_draw = t;
   /* The current video is the one active video, whichever reported. */
   const progress_video *cur = r.active == 1 ? &p->videos[r.current] : NULL;
-  progress_line(&r, cur ? p->uids[r.current] : NULL, cur ? cur->done : 0,
-                cur ? cur->total : -1, rate(p, &r, t), t - p->start,
-                term_width() - 1, line, sizeof line);
+  /* The bar keeps its width for the run, until the terminal's changes. */
+  int width = term_width() - 1;
+  if (width != p->bar_width) {
+    p->bar_width = width;
+    p->bar_cells = -1;
+  }
+  progress_line_kept(&r, cur ? p->uids[r.current] : NULL, cur ? cur->done : 0,
+                     cur ? cur->total : -1, rate(p, &r, t), t - p->start, width,
+                     &p->bar_cells, line, sizeof line);
   fprintf(stderr, "\r\033[K%s", line);
   fflush(stderr);
   return 0;

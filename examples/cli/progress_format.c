@@ -61,33 +61,63 @@ double progress_eta(const progress_run *r, double rate) {
   return (double)(r->windows_expected - r->windows_done) / rate;
 }
 
-static double share(const progress_run *r) {
+double progress_share(const progress_run *r) {
+  double sh;
   if (r->windows_expected > 0)
-    return (double)r->windows_done / (double)r->windows_expected;
-  /* Nothing known of the windows yet: by videos. */
-  return r->videos ? (double)r->finished / (double)r->videos : 1.0;
+    sh = (double)r->windows_done / (double)r->windows_expected;
+  else /* nothing known of the windows yet: by videos */
+    sh = r->videos ? (double)r->finished / (double)r->videos : 1.0;
+  if (sh > 1.0)
+    sh = 1.0;
+  return sh < r->share_floor ? r->share_floor : sh;
 }
 
 #define BAR_MIN 10
 #define BAR_MAX 30
 
-size_t progress_line(const progress_run *r, const char *uid, int64_t uid_done,
-                     int64_t uid_total, double rate, double elapsed, int width,
-                     char *buf, size_t n) {
-  char head[64], stats[160], tail[1100], bar[BAR_MAX + 3], el[32], eta[32];
-  double sh = share(r);
+/* The figures of the line: share, windows, rate, elapsed and ETA. */
+static void stats_text(double share, long long done, const char *expected,
+                       const char *rate, const char *elapsed, const char *eta,
+                       char *buf, size_t n) {
+  snprintf(buf, n, "%5.1f%% %lld/%s windows %s, %s elapsed, ETA %s",
+           100.0 * share, done, expected, rate, elapsed, eta);
+}
+
+/* The stats of r padded with spaces to the widest they get in this run
+ * (every video done, a 6-column rate and durations), so what follows
+ * them stays in place from one redraw to the next. */
+static void padded_stats(const progress_run *r, double rate, double elapsed,
+                         char *buf, size_t n) {
+  char el[32], eta[32], expected[32] = "?", rate_text[32] = "-- windows/s";
   progress_duration(elapsed, el, sizeof el);
   progress_duration(progress_eta(r, rate), eta, sizeof eta);
-  snprintf(head, sizeof head, "[%zu/%zu]", r->finished, r->videos);
-  char expected[32] = "?";
   if (r->windows_expected >= 0)
     snprintf(expected, sizeof expected, "%lld", (long long)r->windows_expected);
-  char rate_text[32] = "-- windows/s";
   if (rate > 0)
     snprintf(rate_text, sizeof rate_text, "%.1f windows/s", rate);
-  snprintf(stats, sizeof stats,
-           "%5.1f%% %lld/%s windows %s, %s elapsed, ETA %s", 100.0 * sh,
-           (long long)r->windows_done, expected, rate_text, el, eta);
+  stats_text(progress_share(r), (long long)r->windows_done, expected, rate_text,
+             el, eta, buf, n);
+  char widest[192];
+  long long most = r->windows_expected > r->windows_done ? r->windows_expected
+                                                         : r->windows_done;
+  stats_text(1.0, most, r->windows_expected >= 0 ? expected : "?",
+             "9999.9 windows/s", "59m59s", "59m59s", widest, sizeof widest);
+  size_t len = strlen(buf), want = strlen(widest);
+  while (len < want && len + 1 < n)
+    buf[len++] = ' ';
+  buf[len] = '\0';
+}
+
+size_t progress_line_kept(const progress_run *r, const char *uid,
+                          int64_t uid_done, int64_t uid_total, double rate,
+                          double elapsed, int width, int *bar_cells, char *buf,
+                          size_t n) {
+  char head[64], stats[192], bar[BAR_MAX + 3];
+  double sh = progress_share(r);
+  padded_stats(r, rate, elapsed, stats, sizeof stats);
+  /* "[ 3/10]": the count padded to the run's, so nothing after it moves. */
+  int count_w = snprintf(NULL, 0, "%zu", r->videos);
+  snprintf(head, sizeof head, "[%*zu/%zu]", count_w, r->finished, r->videos);
   /* The tail, from the most to the least to say; dropped in that order
    * of need: counts, then the uid. */
   char with_counts[1100] = "", bare[1100] = "";
@@ -104,15 +134,27 @@ size_t progress_line(const progress_run *r, const char *uid, int64_t uid_done,
     snprintf(bare, sizeof bare, " %s", uid);
   }
   int fixed = (int)(strlen(head) + 1 + strlen(stats));
+  /* A kept bar takes its room first: "|...| " */
+  int kept = bar_cells && *bar_cells >= 0;
+  int bar_room = kept && *bar_cells > 0 ? *bar_cells + 3 : 0;
   const char *choice[] = {with_counts, bare, ""};
   size_t c = 0;
-  while (c < 2 && fixed + (int)strlen(choice[c]) > width)
+  while (c < 2 && fixed + bar_room + (int)strlen(choice[c]) > width)
     c++;
-  snprintf(tail, sizeof tail, "%s", choice[c]);
-  int room = width - fixed - (int)strlen(tail) - 1;    /* a space */
-  int cells = room - 2 > BAR_MAX ? BAR_MAX : room - 2; /* "|...|" */
+  const char *tail = choice[c];
+  int cells = 0;
+  if (kept) {
+    cells = *bar_cells;
+  } else {
+    int room = width - fixed - (int)strlen(tail) - 1; /* a space */
+    cells = room - 2 > BAR_MAX ? BAR_MAX : room - 2;  /* "|...|" */
+    if (cells < BAR_MIN)
+      cells = 0;
+    if (bar_cells)
+      *bar_cells = cells;
+  }
   bar[0] = '\0';
-  if (cells >= BAR_MIN) {
+  if (cells > 0) {
     int full = (int)(sh * cells + 0.5);
     if (full > cells)
       full = cells;
@@ -129,6 +171,13 @@ size_t progress_line(const progress_run *r, const char *uid, int64_t uid_done,
   return w < 0 ? 0 : (size_t)w;
 }
 
+size_t progress_line(const progress_run *r, const char *uid, int64_t uid_done,
+                     int64_t uid_total, double rate, double elapsed, int width,
+                     char *buf, size_t n) {
+  return progress_line_kept(r, uid, uid_done, uid_total, rate, elapsed, width,
+                            NULL, buf, n);
+}
+
 size_t progress_log_line(const progress_run *r, const char *uid,
                          const char *what, int64_t windows, double rate,
                          char *buf, size_t n) {
@@ -138,6 +187,6 @@ size_t progress_log_line(const progress_run *r, const char *uid,
                    "[%zu/%zu] %s %s (%lld window%s); %.1f%% of "
                    "windows, ETA %s",
                    r->finished, r->videos, uid, what, (long long)windows,
-                   windows == 1 ? "" : "s", 100.0 * share(r), eta);
+                   windows == 1 ? "" : "s", 100.0 * progress_share(r), eta);
   return w < 0 ? 0 : (size_t)w;
 }

@@ -27,6 +27,10 @@ typedef struct {
    * is not one 10-second clip). -1 while no total is known. */
   int64_t windows_expected;
   size_t current; /* the one active video when active == 1 */
+  /* The share is never shown below this (0 from progress_summarise): the
+   * caller sets it to the share it showed last, so that a total that
+   * grows (a video longer than estimated) never makes the share fall. */
+  double share_floor;
 } progress_run;
 
 progress_run progress_summarise(const progress_video *v, size_t n);
@@ -49,6 +53,22 @@ void progress_duration(double s, char *buf, size_t n);
 size_t progress_line(const progress_run *r, const char *uid, int64_t uid_done,
                      int64_t uid_total, double rate, double elapsed, int width,
                      char *buf, size_t n);
+
+/* progress_line for a line redrawn in place: *bar_cells < 0 chooses the
+ * bar's cells as progress_line does and stores them; >= 0 keeps them
+ * (0: no bar), and a tail that does not fit beside that bar loses its
+ * counts, then its uid, so the bar never changes width between redraws.
+ * The figures are padded to the widest they can be (a 6-column duration,
+ * a 6-column rate, the done count to the total's digits), so the tail
+ * does not shift either. */
+size_t progress_line_kept(const progress_run *r, const char *uid,
+                          int64_t uid_done, int64_t uid_total, double rate,
+                          double elapsed, int width, int *bar_cells, char *buf,
+                          size_t n);
+
+/* The fraction of the run done: windows done over expected (by videos
+ * while nothing is known of the windows), never below r->share_floor. */
+double progress_share(const progress_run *r);
 
 /* The log line of a finished video, for non-terminals:
  * "[3/10] <uid> done (12 windows); 42.0% of windows, ETA 1m52s". */

@@ -10,8 +10,9 @@
 
 #include "schedule_cli.h"
 
-void sched_print_help(void) {
-  printf(
+void cmd_schedule_help(FILE *f) {
+  fprintf(
+      f,
       "usage: ego4dfeat schedule --config-name NAME [options] "
       "[overrides...]\n\n"
       "Estimates every video of the config (the reference's overhead * "

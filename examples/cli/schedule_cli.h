@@ -30,15 +30,15 @@ typedef struct {
   const char *profile;
   int strict, parallel, no_wait, dry_run, status;
 } sched_options;
-void sched_print_help(void);
 int sched_take_options(int argc, char **argv, sched_options *o, char **rest,
                        int *n_rest);
 int sched_profile_overrides(const char *path, char **ov, size_t *n);
 const char *sched_profile_override(const char *ov);
 
 /* schedule_summary.c */
+const char *sched_where_ran(ef_plan *p);
 void sched_print_plan(const ef_plan *p, size_t n_run, size_t videos_run,
-                      int local);
+                      int local, const char *where);
 void sched_print_warnings(const ef_plan *p);
 int sched_summarize(ef_plan *p, const size_t *bins, size_t n,
                     size_t n_complete_videos, const char *runner_fmt,

@@ -17,8 +17,29 @@ static void format_seconds(double s, char *buf, size_t n) {
     snprintf(buf, n, "%.1f s", s);
 }
 
+/* Where the plan's bins ran, as their status files' runners say ("local
+ * ..." for bins run here, "slurm ..." for array tasks): ", here",
+ * ", on SLURM", ", here and on SLURM", or "" when none has run yet. For
+ * --status, which does not know the config's run_locally of the run
+ * that made the files. Reads the status files (their errors are
+ * sched_summarize's to report). */
+const char *sched_where_ran(ef_plan *p) {
+  int here = 0, slurm = 0;
+  if (ef_plan_read_status(p) != EF_OK)
+    return "";
+  for (size_t b = 0; b < ef_plan_bin_count(p); b++) {
+    const char *runner = ef_plan_bin_runner(p, b);
+    here |= strncmp(runner, "local", 5) == 0;
+    slurm |= strncmp(runner, "slurm", 5) == 0;
+  }
+  return here && slurm ? ", here and on SLURM"
+         : here        ? ", here"
+         : slurm       ? ", on SLURM"
+                       : "";
+}
+
 void sched_print_plan(const ef_plan *p, size_t n_run, size_t videos_run,
-                      int local) {
+                      int local, const char *where) {
   char total[32], longest[32], cap[32], make[32], make_lb[32], ref[32];
   format_seconds(ef_plan_figure_value(p, EF_PLAN_TOTAL), total, sizeof total);
   format_seconds(ef_plan_figure_value(p, EF_PLAN_LONGEST), longest,
@@ -60,7 +81,9 @@ void sched_print_plan(const ef_plan *p, size_t n_run, size_t videos_run,
                    sizeof bins),
          cli_count((long long)videos_run, "video", "videos", videos,
                    sizeof videos),
-         local ? ", here" : ", on SLURM");
+         where   ? where
+         : local ? ", here"
+                 : ", on SLURM");
 }
 
 /* Oversize and unmeasured videos, named (the first few). */

@@ -230,6 +230,13 @@ typedef struct {
    * then says why it was skipped. */
   int status;
   const char *error;
+  /* video_count entries, the same array in every report of a run: each
+   * video's windows as estimated before the run started, from its frame
+   * count at inference_config.fps (manifest.csv, the takes file or a
+   * quick probe of the file: the scheduler's estimate), -1 where unknown.
+   * So a caller knows the run's total before the first video opens. All
+   * -1 for ef_extract_features, which has no discovery. */
+  const int64_t *windows_estimated;
 } ef_progress_info;
 
 /* Called when a video starts, after each batch, and when a video ends.

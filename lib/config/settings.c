@@ -12,6 +12,7 @@
 
 #include "util/error.h"
 #include "util/ffmpeg_log.h"
+#include "util/log.h"
 
 static int64_t gcd64(int64_t a, int64_t b) {
   while (b) {
@@ -179,13 +180,32 @@ static int resolve_kind(const ef_config *c, ef_settings *s) {
   return s->model_kind ? EF_OK : ef_error_set(EF_ENOMEM, "out of memory");
 }
 
+/* Frames are sampled at inference_config.fps, as in the reference, whose
+ * top-level fps only enters the statistics it prints; fps is read when
+ * inference_config.fps is absent. A top-level fps of another rate (an
+ * override fps=25 meant as the rate) would be ignored without a word:
+ * it gets a warning naming the key that counts. */
 static int read_rate(const ef_config *c, ef_settings *s) {
-  const char *text = NULL;
-  if (ef_config_get_string(c, "inference_config.fps", &text) != EF_OK &&
-      ef_config_get_string(c, "fps", &text) != EF_OK)
-    text = "30";
+  const char *text = NULL, *top = NULL;
+  int has_top = ef_config_get_string(c, "fps", &top) == EF_OK;
+  if (ef_config_get_string(c, "inference_config.fps", &text) != EF_OK) {
+    text = has_top ? top : "30";
+    has_top = 0;
+  }
+  ef_error_clear();
   int rc = settings_parse_rate(text, &s->fps_num, &s->fps_den);
-  return rc == EF_OK ? rc : ef_error_prefix("inference_config.fps");
+  if (rc != EF_OK)
+    return ef_error_prefix("inference_config.fps");
+  int64_t num, den;
+  if (has_top && settings_parse_rate(top, &num, &den) == EF_OK &&
+      num * s->fps_den != s->fps_num * den)
+    ef_log(EF_LOG_WARNING,
+           "fps=%s is not inference_config.fps=%s: frames are sampled at "
+           "inference_config.fps (the top-level fps does not set the rate); "
+           "to sample at %s, set inference_config.fps=%s",
+           top, text, top, top);
+  ef_error_clear();
+  return EF_OK;
 }
 
 /* inference_config.hwaccel: none, cuda, or auto (the default: NVDEC when

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input/probe.h"
 #include "output/out_hdf5.h"
 #include "output/out_sweep.h"
 #include "output/write.h"
@@ -15,6 +16,7 @@
 #include "run/params.h"
 #include "run/pipeline.h"
 #include "run/run_prep.h"
+#include "schedule/schedule.h"
 #include "util/error.h"
 #include "window/queue.h"
 
@@ -48,6 +50,7 @@ int ef_extract_features(ef_model *model, const ef_config *cfg,
     pv[i].uid = videos[i];
     pv[i].path = videos[i];
     pv[i].has_audio = -1;
+    pv[i].windows_estimate = -1;
   }
   if (p.torch_threads)
     efs_set_num_threads(p.torch_threads);
@@ -68,9 +71,25 @@ fail:
   return rc;
 }
 
+/* A video given by path has no manifest row, and discovery does not open
+ * it: a quick probe gives its frame count at the config's rate, so that
+ * the run's progress knows its windows before the first video starts.
+ * -1 when the file cannot be probed (decoding it then says why). */
+static int64_t probed_frames(const ef_settings *s, const char *path) {
+  probe_info info;
+  if (probe_file(path, &info) != EF_OK) {
+    ef_error_clear();
+    return -1;
+  }
+  return info.has_video
+             ? probe_sampled_frames(info.duration, s->fps_num, s->fps_den)
+             : -1;
+}
+
 /* A stats handle for the prepared videos, and each one's pipeline entry
- * (pv[i] borrows r's strings). */
-static int stats_make(const run_prep *r, ef_stats **out, pipeline_video **pv) {
+ * (pv[i] borrows r's strings). by_path: the videos were given as paths. */
+static int stats_make(const run_prep *r, int by_path, ef_stats **out,
+                      pipeline_video **pv) {
   size_t count = r->count;
   ef_stats *st = calloc(1, sizeof *st);
   *pv = calloc(count ? count : 1, sizeof **pv);
@@ -85,6 +104,9 @@ static int stats_make(const run_prep *r, ef_stats **out, pipeline_video **pv) {
     const video_outputs *o = &r->outs[i];
     if (!(st->uids[i] = strdup(v->uid)))
       goto nomem;
+    int64_t frames = v->num_frames;
+    if (frames < 0 && by_path && !v->reject)
+      frames = probed_frames(&r->s, v->path);
     (*pv)[i] = (pipeline_video){
         .uid = v->uid,
         .path = v->path,
@@ -96,6 +118,7 @@ static int stats_make(const run_prep *r, ef_stats **out, pipeline_video **pv) {
         .skip = v->skip ? v->skip : o->skip,
         .is_stereo = v->is_stereo,
         .has_audio = v->has_audio,
+        .windows_estimate = schedule_windows_estimate(&r->s, frames),
     };
   }
   *out = st;
@@ -151,7 +174,7 @@ int ef_perform_feature_extraction(const ef_config *cfg,
   int deferred = 0;
   if ((rc = write_run_config(cfg, s->out_path, r.run_text, 1, &deferred)) !=
           EF_OK ||
-      (rc = stats_make(&r, &st, &pv)) != EF_OK)
+      (rc = stats_make(&r, videos != NULL, &st, &pv)) != EF_OK)
     goto done;
   efs_set_num_threads(p.torch_threads);
   if (!s->debug_mode) { /* debug mode writes model inputs, runs no model */

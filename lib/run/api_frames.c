@@ -57,6 +57,7 @@ int ef_extract_frames(ef_model *model, const ef_config *cfg,
   pv.uid = pv.path = frames_name;
   pv.has_audio = 0;
   pv.frames = &fb;
+  pv.windows_estimate = -1; /* progress: no estimate for frames */
   pipeline_times times;
   memset(&times, 0, sizeof times);
   if (p.torch_threads)

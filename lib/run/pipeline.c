@@ -44,6 +44,8 @@ typedef struct {
   size_t batch_buf_floats;
   int cancelled;
   claim *claims; /* run_shared's, per video */
+  /* Each video's windows_estimate, for ef_progress_info. */
+  int64_t *estimates;
 } infer_state;
 
 /* Video v has ended here, one way or another: its claim goes. */
@@ -159,13 +161,17 @@ static void report_progress(infer_state *st, size_t v) {
   info.video_count = st->n;
   info.uid = st->videos[v].uid;
   info.windows_done = st->acc[v].received;
-  info.windows_total =
-      st->acc[v].ended ? st->acc[v].total : r->windows_expected;
+  /* Exact once the video ended, then the decoder's figure, else the
+   * estimate made before the run. */
+  info.windows_total = st->acc[v].ended           ? st->acc[v].total
+                       : r->windows_expected >= 0 ? r->windows_expected
+                                                  : st->estimates[v];
   info.failed = r->outcome == EF_VIDEO_FAILED;
   info.skipped = r->outcome == EF_VIDEO_SKIPPED;
   info.finished = info.failed || info.skipped || r->outcome == EF_VIDEO_DONE;
   info.status = info.finished ? r->status : EF_OK;
   info.error = info.finished && r->error ? r->error : "";
+  info.windows_estimated = st->estimates;
   if (p->progress(&info, p->progress_user_data))
     st->cancelled = 1;
 }
@@ -342,7 +348,10 @@ static int infer_state_init(infer_state *st, run_shared *rs, ef_model *m,
   st->claims = rs->claims = calloc(n ? n : 1, sizeof *rs->claims);
   for (size_t i = 0; rs->claims && i < n; i++)
     rs->claims[i].fd = -1;
-  if (!st->acc || !st->batch || !rs->claims)
+  st->estimates = calloc(n ? n : 1, sizeof *st->estimates);
+  for (size_t i = 0; st->estimates && i < n; i++)
+    st->estimates[i] = videos[i].windows_estimate;
+  if (!st->acc || !st->batch || !rs->claims || !st->estimates)
     return ef_error_set(EF_ENOMEM, "out of memory starting the pipeline");
   return EF_OK;
 }
@@ -454,6 +463,7 @@ done:
     for (size_t i = 0; i < n; i++)
       claim_release(&st.claims[i]);
   free(st.claims);
+  free(st.estimates);
   free(st.batch_buf);
   free(st.batch);
   free(st.acc);

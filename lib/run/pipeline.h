@@ -29,6 +29,10 @@ typedef struct {
   /* Non-NULL: these frames in memory instead of path's (path then only
    * names them in messages); video configs only. */
   const frame_buffer *frames;
+  /* Windows expected before the video is opened (the scheduler's
+   * estimate, schedule_windows_estimate), -1 unknown: the progress
+   * callback's windows_estimated. */
+  int64_t windows_estimate;
 } pipeline_video;
 
 typedef struct {

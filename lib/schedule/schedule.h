@@ -9,12 +9,21 @@
 
 #include <stdint.h>
 
+#include "config/settings.h"
+
 /* The folder plans live in: log_folder cut before its first path
  * component that holds "%j" (the job id, unknown when planning), without
  * a trailing '/'; "." if nothing is left, "/" for a root-level "%j".
  * "slurm_log/%j" gives "slurm_log", "logs" gives "logs". NULL when out of
  * memory; the caller frees. */
 char *schedule_plan_root(const char *log_folder);
+
+/* A video's windows as the scheduler estimates them before it is opened:
+ * its frame count at inference_config.fps (discovery's: manifest.csv, the
+ * takes file or a probe) cut into windows of frame_window every stride;
+ * -1 when frames is unknown (<= 0). The run's progress uses the same
+ * figure (pipeline_video.windows_estimate). */
+int64_t schedule_windows_estimate(const ef_settings *s, int64_t frames);
 
 /* The reference's estimate in milliseconds, rounded up:
  * overhead * ceil(windows / batch_size) * time_per_forward_pass. */

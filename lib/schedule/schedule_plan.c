@@ -298,6 +298,16 @@ static int spread_over_waves(const int64_t *ms, const char **keys, size_t n,
   return EF_OK;
 }
 
+int64_t schedule_windows_estimate(const ef_settings *s, int64_t frames) {
+  return frames > 0 ? window_count(frames, s->frame_window, s->stride) : -1;
+}
+
+/* A video of unknown length counts as one window (its task reports it). */
+static int64_t plan_windows(const ef_settings *s, int64_t frames) {
+  int64_t windows = schedule_windows_estimate(s, frames);
+  return windows > 0 ? windows : 1;
+}
+
 /* Estimates, checks for oversize videos, packs and fills p's bins. */
 static int pack_videos(ef_plan *p, const ef_settings *s, ef_video **vids,
                        size_t n, int strict, int64_t parallelism) {
@@ -311,9 +321,7 @@ static int pack_videos(ef_plan *p, const ef_settings *s, ef_video **vids,
     goto done;
   }
   for (size_t i = 0; i < n; i++) {
-    int64_t frames = vids[i]->num_frames;
-    int64_t windows =
-        frames > 0 ? window_count(frames, s->frame_window, s->stride) : 1;
+    int64_t windows = plan_windows(s, vids[i]->num_frames);
     ms[i] = schedule_estimate_ms(windows, s->batch_size, p->overhead,
                                  p->time_per_forward_pass);
     keys[i] = vids[i]->uid;
@@ -350,9 +358,7 @@ static int pack_videos(ef_plan *p, const ef_settings *s, ef_video **vids,
       size_t item = packed.items[k];
       plan_video *v = &p->videos[k];
       v->frames = vids[item]->num_frames;
-      v->windows = v->frames > 0
-                       ? window_count(v->frames, s->frame_window, s->stride)
-                       : 1;
+      v->windows = plan_windows(s, v->frames);
       v->ms = ms[item];
       v->outcome = EF_VIDEO_NOT_RUN;
       if (!(v->uid = strdup(vids[item]->uid))) {

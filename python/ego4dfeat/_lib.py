@@ -32,6 +32,8 @@ class ProgressInfo(ctypes.Structure):
         ("skipped", ctypes.c_int),
         ("status", ctypes.c_int),
         ("error", ctypes.c_char_p),
+        # video_count entries, or NULL; -1 where unknown.
+        ("windows_estimated", ctypes.POINTER(ctypes.c_int64)),
     ]
 
 

@@ -460,3 +460,68 @@ def test_usage(tmp_path):
         assert name in p.stdout
     p = export(tmp_path, "no_such_model", check=2)
     assert "unknown model" in p.stderr
+
+
+def test_head_export_prints_a_command_that_runs_here(tmp_path, clip_dir):
+    """--with-head r3d_18 prints the `ego4dfeat inference` command with the
+    dataset arguments and a device this machine has; with DIR filled in, it
+    runs as printed."""
+    out = tmp_path / "m"
+    p = export(out, "--with-head", "r3d_18", "--frame-window", "8",
+               "--side-size", "40", "--crop-size", "32")
+    cmd = [x.strip() for x in p.stdout.splitlines()
+           if x.strip().startswith("ego4dfeat inference ")]
+    assert len(cmd) == 1, p.stdout
+    words = cmd[0].split()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    assert f"inference_config.device={device}" in words, cmd
+    assert "+dataset_type=k400" in words and "+dataset_dir=DIR" in words
+    assert "(DIR holds val/<class>/<video>;" in p.stdout
+    cls = tmp_path / "ds" / "val" / "abseiling"
+    cls.mkdir(parents=True)
+    (cls / "a.mp4").write_bytes((clip_dir / "clip.mp4").read_bytes())
+    args = [w.replace("DIR", str(tmp_path / "ds"))
+            if w.startswith("+dataset_dir=") else w for w in words[1:]]
+    r = run_cli(*args, "+num_examples=1", check=0)
+    assert "expected: abseiling" in r.stdout, r.stdout + r.stderr
+    assert "top-1 accuracy" in r.stdout
+
+
+def test_a_missing_package_the_model_code_imports_exits_2(tmp_path):
+    """pytorchvideo imports fvcore: without it the tool exits 2 naming the
+    package to install, with no traceback."""
+    pv = tmp_path / "src"
+    (pv / "pytorchvideo" / "models" / "hub").mkdir(parents=True)
+    for d in ("pytorchvideo", "pytorchvideo/models"):
+        (pv / d / "__init__.py").write_text("")
+    (pv / "pytorchvideo/models/hub/__init__.py").write_text(
+        "import fvcore  # as pytorchvideo's own modules do\n")
+    runner = ("import runpy, sys\n"
+              "sys.modules['fvcore'] = None  # not installed, whatever is\n"
+              f"sys.argv = ['export_models.py'] + sys.argv[1:]\n"
+              f"runpy.run_path({TOOL!r}, run_name='__main__')\n")
+    p = subprocess.run(["/usr/bin/python3", "-c", runner, "--out",
+                        str(tmp_path / "m"), "--source", str(pv),
+                        "--weights", "random", "slowfast_r101_8x8"],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 2, p.stderr
+    assert "slowfast_r101_8x8: needs the Python package fvcore: pip install " \
+        "fvcore" in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_source_given_the_package_folder_suggests_its_parent(tmp_path):
+    pv = tmp_path / "checkout"
+    (pv / "pytorchvideo" / "models").mkdir(parents=True)
+    (pv / "pytorchvideo" / "__init__.py").write_text("")
+    wrong = pv / "pytorchvideo"
+    p = export(tmp_path / "m", "--source", str(wrong), "--weights", "random",
+               "mvit_k400", check=2)
+    assert f"{wrong}/pytorchvideo/ does not exist" in p.stderr, p.stderr
+    assert f"pass --source {pv}" in p.stderr, p.stderr
+    assert "pip install" not in p.stderr
+    # Any other folder without the package: what DIR must hold.
+    p = export(tmp_path / "m", "--source", str(tmp_path), "--weights",
+               "random", "mvit_k400", check=2)
+    assert f"{tmp_path}/pytorchvideo/ does not exist" in p.stderr, p.stderr
+    assert "the checkout that holds pytorchvideo/" in p.stderr

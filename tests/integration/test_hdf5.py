@@ -79,8 +79,8 @@ def test_hdf5_output_resumes_and_survives_kill(tmp_path, models):
     uids = make_clips(vids, 6, seconds=2.0)
     out = tmp_path / "h"
     model = models / "tiny_video.pt"
-    args = extract_args("mvit_k400", vids, out, model, "io.out_format=hdf5",
-                        "--quiet")
+    # Not --quiet: the test reads the per-video "wrote" lines.
+    args = extract_args("mvit_k400", vids, out, model, "io.out_format=hdf5")
     p = run_cli(*args, "io.uid_list=[c00,c01]", check=0)
     assert f"wrote {out}/features.h5:/c00" in p.stdout
     h5 = out / "features.h5"

@@ -106,13 +106,14 @@ def test_no_raw_ffmpeg_lines_on_stderr(tmp_path, clips, models):
 
 def test_counts_are_pluralised(tmp_path, clips, models):
     p = run_cli(*extract_args("mvit_k400", clips, tmp_path / "o",
-                              models / "tiny_video.pt", "io.uid_list=[one]",
-                              "--quiet"), check=0)
+                              models / "tiny_video.pt", "io.uid_list=[one]"),
+                check=0)
     assert "one.pt (1 window)" in p.stdout, p.stdout
     assert "1 video: 1 done, 0 skipped" in p.stdout, p.stdout
     assert "; 1 window;" in p.stdout
     p = run_cli(*extract_args("mvit_k400", clips, tmp_path / "o2",
-                              models / "tiny_video.pt", "--quiet"), check=0)
+                              models / "tiny_video.pt", "io.uid_list=[one,two]"),
+                check=0)
     assert "two.pt (2 windows)" in p.stdout, p.stdout
     assert "2 videos: 2 done" in p.stdout and "; 3 windows;" in p.stdout
 
@@ -170,8 +171,7 @@ def test_uid_list_takes_file_names_and_absolute_paths(tmp_path, clips,
     far.write_bytes((clips / "two.mp4").read_bytes())
     out = tmp_path / "o"
     p = run_cli(*extract_args("mvit_k400", d, out, models / "tiny_video.pt",
-                              f"io.uid_list=[one.mp4,{far}]", "--quiet"),
-                check=0)
+                              f"io.uid_list=[one.mp4,{far}]"), check=0)
     assert f"wrote {out}/one.pt (1 window)" in p.stdout, p.stdout
     assert f"wrote {out}/two.pt (2 windows)" in p.stdout, p.stdout
     assert sorted(os.listdir(out)) == [
@@ -195,7 +195,7 @@ def test_video_paths_after_double_dash(tmp_path, clips, models):
     other.write_bytes((clips / "two.mp4").read_bytes())
     out = tmp_path / "o"
     base = extract_args("mvit_k400", tmp_path / "nowhere", out,
-                        models / "tiny_video.pt", "--quiet")
+                        models / "tiny_video.pt")
     p = run_cli(*base, "--", str(clips / "one.mp4"), str(other), check=0)
     assert f"wrote {out}/one.pt (1 window)" in p.stdout, p.stdout
     assert f"wrote {out}/three.pt (2 windows)" in p.stdout
@@ -215,9 +215,15 @@ def test_debug_mode_says_where_the_pngs_went(tmp_path, clips, models):
     out, dbg = tmp_path / "o", tmp_path / "dbg"
     p = run_cli(*extract_args("slowfast_r101_8x8", clips, out,
                               models / "tiny_slowfast.pt", "io.uid_list=[two]",
-                              "io.debug_mode=1", f"io.debug_path={dbg}",
-                              "--quiet"), check=0)
+                              "io.debug_mode=1", f"io.debug_path={dbg}"),
+                check=0)
     assert f"wrote 2 PNGs to {dbg}/two/" in p.stdout, p.stdout
+    # The progress line counts the windows the summary counts (PNGs, not
+    # forward passes: none runs in debug mode).
+    assert "[1/1] two done (2 windows); 100.0% of windows" in p.stderr, \
+        p.stderr
+    assert "1 video: 1 done, 0 skipped, 0 failed, 0 not run; 2 windows;" \
+        in p.stdout
     assert ".pt" not in p.stdout  # no feature file is written, none claimed
     assert not (out / "two.pt").exists()
     # 36 frames, W 32, S 16: windows [0, 32) and [4, 36).
@@ -250,3 +256,195 @@ def test_debug_mode_says_where_the_pngs_went(tmp_path, clips, models):
     for b in bands:
         assert set(np.unique(b)) == {64, 255}
     assert not np.array_equal(bands[0], bands[1])
+
+
+# ---- The command line: help, version, typos, --quiet ------------------------
+
+def test_unknown_command_suggests_the_one_meant():
+    for typo, want in [("extrct", "extract"), ("mrege", "merge"),
+                       ("sched", "schedule"), ("run_bin", "run-bin")]:
+        p = run_cli(typo, check=2)
+        assert f"unknown command '{typo}' (did you mean '{want}'?)" \
+            in p.stderr, p.stderr
+    p = run_cli("frobnicate", check=2)
+    assert "unknown command 'frobnicate'" in p.stderr
+    assert "did you mean" not in p.stderr
+    p = run_cli("help", "extrct", check=2)
+    assert "(did you mean 'extract'?)" in p.stderr
+
+
+def test_help_command_and_version():
+    listing = run_cli("help", check=0).stdout
+    assert listing == run_cli("--help", check=0).stdout
+    for name in ["extract", "profile", "schedule", "run-bin", "inference",
+                 "merge"]:
+        assert f"\n  {name} " in listing, listing
+        own = run_cli(name, "--help", check=0).stdout
+        assert own.startswith(f"usage: ego4dfeat {name} "), own
+        assert run_cli("help", name, check=0).stdout == own
+    p = run_cli("--version", check=0)
+    assert re.fullmatch(r"ego4dfeat \d+\.\d+\.\d+\n", p.stdout), p.stdout
+
+
+def test_quiet_prints_errors_and_the_summary_only(tmp_path, clips, models):
+    d = tmp_path / "v"
+    d.mkdir()
+    (d / "one.mp4").write_bytes((clips / "one.mp4").read_bytes())
+    (d / "junk.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"x" * 4000)
+    p = run_cli(*extract_args("mvit_k400", d, tmp_path / "o",
+                              models / "tiny_video.pt", "--quiet"))
+    assert p.returncode == 1, p.stderr
+    assert "wrote" not in p.stdout, p.stdout
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith("2 videos: 1 done, 0 skipped, 1 failed"), \
+        p.stdout
+    assert lines[1].startswith("time: ") and len(lines) == 2, p.stdout
+    # The failure, once, and no progress lines.
+    assert [x for x in p.stderr.splitlines() if "junk" in x] == [
+        x for x in p.stderr.splitlines() if x.startswith("failed junk:")], \
+        p.stderr
+    assert "done (" not in p.stderr and "[1/2]" not in p.stderr, p.stderr
+    # A rerun skips the done video: still nothing but the summary.
+    p = run_cli(*extract_args("mvit_k400", d, tmp_path / "o",
+                              models / "tiny_video.pt", "--quiet",
+                              "io.uid_list=[one]"), check=0)
+    assert p.stdout.startswith("1 video: 0 done, 1 skipped"), p.stdout
+    assert len(p.stdout.splitlines()) == 2 and p.stderr == "", p.stderr
+
+
+# ---- Progress ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def three_clips(tmp_path_factory, clips):
+    """one (1 window), two (2) and three.mp4 (4 s, 120 frames: 7 windows
+    of 32 every 16), for a run whose videos differ in length."""
+    d = tmp_path_factory.mktemp("three")
+    for name in ["one", "two"]:
+        (d / f"{name}.mp4").write_bytes((clips / f"{name}.mp4").read_bytes())
+    make_clip(str(d / "three.mp4"), seconds=4.0, size="160x120")
+    return d
+
+
+def test_progress_knows_the_total_before_the_first_video(tmp_path,
+                                                          three_clips, models):
+    """The log line of the first video to finish already divides by the
+    run's 10 windows (a probe of each file before the run, as the scheduler
+    estimates them), whichever order: one at a time, 'one' (1 window) first,
+    is 10 %, not 1 / (1 + 2 * 1) = 33 %; and the share never falls."""
+    for extra in [[], ["--", str(three_clips / "three.mp4"),
+                       str(three_clips / "one.mp4"),
+                       str(three_clips / "two.mp4")]]:
+        args = extract_args("mvit_k400", three_clips, tmp_path / "o",
+                            models / "tiny_video.pt",
+                            "inference_config.num_workers=1",
+                            "io.filter_completed=false", *extra)
+        p = run_cli(*args, check=0)
+        got = re.findall(r"^\[(\d)/3\] (\w+) done \((\d) windows?\); "
+                         r"([\d.]+)% of windows", p.stderr, re.M)
+        assert len(got) == 3, p.stderr
+        done, shares = 0, []
+        for _, uid, windows, share in got:
+            done += int(windows)
+            assert float(share) == pytest.approx(100.0 * done / 10, abs=0.05), \
+                p.stderr
+            shares.append(float(share))
+        assert shares == sorted(shares) and shares[-1] == 100.0
+
+
+def _run_on_a_terminal(args, columns=110):
+    """Runs the CLI with stderr on a pseudo-terminal `columns` wide; its
+    stderr as the terminal got it."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import subprocess
+    import termios
+    from conftest import CLI
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns,
+                                                       0, 0))
+    proc = subprocess.Popen([CLI, *args], stdout=subprocess.DEVNULL,
+                            stderr=slave, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    out = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            proc.kill()
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed the terminal (EIO)
+            break
+        if not chunk:
+            break
+        out += chunk
+    proc.wait(timeout=60)
+    os.close(master)
+    return proc.returncode, out.decode()
+
+
+def test_progress_line_never_goes_back_and_keeps_its_bar(tmp_path,
+                                                          three_clips, models):
+    rc, text = _run_on_a_terminal(extract_args(
+        "mvit_k400", three_clips, tmp_path / "o", models / "tiny_video.pt",
+        "inference_config.num_workers=1", "inference_config.batch_size=1"))
+    assert rc == 0, text
+    draws = [d for d in text.replace("\r\n", "\n").split("\r\x1b[K") if d]
+    draws = [d.split("\n")[0] for d in draws if d.startswith("[")]
+    assert len(draws) >= 4, text
+    shares, bars, totals, tails = [], set(), set(), set()
+    for d in draws:
+        m = re.match(r"\[([ \d]+)/3\] (\|[#-]+\|) +([\d.]+)% (\d+)/(\d+) "
+                     r"windows", d)
+        assert m, d
+        bars.add(len(m.group(2)))
+        shares.append(float(m.group(3)))
+        totals.add(int(m.group(5)))
+        uid = re.search(r" (one|two|three) \d+/\d+$", d)
+        if uid:
+            tails.add(uid.start())
+        assert len(d) <= 109, d
+    assert shares == sorted(shares), shares
+    assert len(bars) == 1, draws     # the bar's width never changes
+    assert totals == {10}, draws      # known from the first draw
+    assert len(tails) <= 1, draws     # the tail never shifts
+    assert shares[-1] == 100.0
+
+
+# ---- Debug mode, schedule, fps -------------------------------------------------
+
+def test_schedule_status_of_a_local_plan_says_here(tmp_path, clips, models):
+    base = config_args(
+        "mvit_k400", f"io.video_dir_path={clips}", "io.uid_list=[one]",
+        f"io.out_path={tmp_path / 'o'}",
+        f"model_config.model_path={models / 'tiny_video.pt'}",
+        "inference_config.device=cpu",
+        f"schedule_config.log_folder={tmp_path / 'log'}/%j")[1:]
+    p = run_cli("schedule", *base, "--status", check=1)  # nothing ran yet
+    to_run = [x for x in p.stdout.splitlines() if x.startswith("to run:")]
+    assert to_run == ["to run: 1 of 1 bin (1 video)"], p.stdout
+    run_cli("schedule", *base, "schedule_config.run_locally=1",
+            "force_yes=true", check=0)
+    p = run_cli("schedule", *base, "--status", check=0)
+    to_run = [x for x in p.stdout.splitlines() if x.startswith("to run:")]
+    assert to_run == ["to run: 0 of 1 bin (0 videos), here"], p.stdout
+    assert "SLURM" not in p.stdout
+
+
+def test_top_level_fps_that_differs_is_not_silent(tmp_path, clips, models):
+    """The reference samples at inference_config.fps; an override of the
+    top-level fps does not change the rate, and says so."""
+    p = run_cli(*extract_args("mvit_k400", clips, tmp_path / "o",
+                              models / "tiny_video.pt", "io.uid_list=[two]",
+                              "fps=25"), check=0)
+    assert "warning: fps=25 is not inference_config.fps=30" in p.stderr, \
+        p.stderr
+    assert "set inference_config.fps=25" in p.stderr
+    assert "two.pt (2 windows)" in p.stdout  # sampled at 30: 36 frames
+    p = run_cli(*extract_args("mvit_k400", clips, tmp_path / "o2",
+                              models / "tiny_video.pt", "io.uid_list=[two]",
+                              "fps=25", "inference_config.fps=25"), check=0)
+    assert "warning" not in p.stderr, p.stderr
+    assert "two.pt (1 window)" in p.stdout  # 30 frames at 25 fps

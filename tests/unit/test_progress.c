@@ -153,6 +153,83 @@ START_TEST(test_log_line_of_a_finished_video) {
 }
 END_TEST
 
+/* Where the bar starts and how many cells it has (0 without one). */
+static int bar_cells_of(const char *line) {
+  const char *bar = strchr(line, '|');
+  const char *end = bar ? strchr(bar + 1, '|') : NULL;
+  return end ? (int)(end - bar - 1) : 0;
+}
+
+START_TEST(test_share_never_falls) {
+  /* The issue's run: 15 of 25 windows done (60 %), then a video opens
+   * longer than estimated and the total becomes 30: 16/30 is 53.3 %, but
+   * the line keeps 60.0 % until the windows catch up. */
+  progress_video v[2] = {vid(15, 15, 1, 1), vid(0, 10, 0, 0)};
+  progress_run r = progress_summarise(v, 2);
+  double shown = progress_share(&r);
+  ck_assert_double_eq_tol(shown, 0.6, 1e-9);
+  v[1] = vid(1, 15, 1, 0);
+  r = progress_summarise(v, 2);
+  ck_assert_int_eq(r.windows_expected, 30);
+  ck_assert_double_eq_tol(progress_share(&r), 16.0 / 30.0, 1e-9);
+  r.share_floor = shown;
+  ck_assert_double_eq_tol(progress_share(&r), 0.6, 1e-9);
+  char line[512];
+  progress_line(&r, "b", 1, 15, 1.0, 5, 160, line, sizeof line);
+  ck_assert_msg(strstr(line, " 60.0% 16/30 windows "), "%s", line);
+  progress_log_line(&r, "b", "done", 15, 1.0, line, sizeof line);
+  ck_assert_msg(strstr(line, "; 60.0% of windows"), "%s", line);
+  /* Past the floor, the share is the windows' again. */
+  v[1] = vid(12, 15, 1, 0);
+  r = progress_summarise(v, 2);
+  r.share_floor = shown;
+  ck_assert_double_eq_tol(progress_share(&r), 27.0 / 30.0, 1e-9);
+}
+END_TEST
+
+START_TEST(test_kept_bar_keeps_its_width) {
+  /* Redraws over a run whose uids differ in length and whose figures
+   * grow: the bar keeps the cells of the first draw, and the figures
+   * keep their columns, so the tail starts in the same column. */
+  progress_video v[3] = {vid(0, 900, 1, 0), vid(0, 40, 0, 0), vid(0, 60, 0, 0)};
+  const char *uids[3] = {"short-uid", uid36,
+                         "a-much-longer-uid-than-the-others-are-"
+                         "by-far-0123456789"};
+  int cells = -1, first_cells = -1;
+  long tail_at = -1;
+  char line[512];
+  double rates[] = {0, 3.5, 12.25, 150.0, 2000.5};
+  double elapsed[] = {0.2, 9, 75, 700, 3599};
+  for (int step = 0; step < 5; step++) {
+    for (int i = 0; i < 3; i++) {
+      v[i].started = 1;
+      v[i].done = v[i].total * (step + 1) / 5;
+      progress_run r = progress_summarise(v, 3);
+      r.active = 1;
+      r.current = (size_t)i;
+      progress_line_kept(&r, uids[i], v[i].done, v[i].total, rates[step],
+                         elapsed[step], 120, &cells, line, sizeof line);
+      ck_assert_msg(strlen(line) <= 120, "%zu: %s", strlen(line), line);
+      if (first_cells < 0)
+        first_cells = cells;
+      ck_assert_int_eq(cells, first_cells);
+      ck_assert_int_eq(bar_cells_of(line), first_cells);
+      const char *u = strstr(line, uids[i]);
+      if (u) { /* the tail starts where it started before */
+        long at = (long)(u - line);
+        if (tail_at < 0)
+          tail_at = at;
+        ck_assert_msg(at == tail_at, "tail at %ld, not %ld: %s", at, tail_at,
+                      line);
+      }
+    }
+  }
+  ck_assert_int_ge(first_cells, 10);
+  /* The uid too long to sit beside the kept bar is left out whole. */
+  ck_assert_ptr_null(strstr(line, "a-much-longer"));
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("progress");
   TCase *tc = tcase_create("format");
@@ -162,6 +239,8 @@ int main(void) {
   tcase_add_test(tc, test_narrow_terminal_drops_bar_never_cuts_uid);
   tcase_add_test(tc, test_several_videos_one_steady_line);
   tcase_add_test(tc, test_log_line_of_a_finished_video);
+  tcase_add_test(tc, test_share_never_falls);
+  tcase_add_test(tc, test_kept_bar_keeps_its_width);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
