@@ -149,7 +149,14 @@ def command_problems(name, text, helps):
     --help text}."""
     problems = []
     for no, sub, rest in command_lines(text):
-        if sub in ("--help", "-h", "--version"):
+        if sub in ("--help", "-h", "--version", "-V"):
+            continue
+        if sub == "help":  # `ego4dfeat help [COMMAND]`: COMMAND must exist
+            words = rest.split()
+            topic = words[0] if words else ""
+            if topic and topic[0] not in "[<" and topic not in helps:
+                problems.append(f"{name}:{no}: 'ego4dfeat help {topic}': "
+                                "no such subcommand")
             continue
         if sub not in helps:
             problems.append(f"{name}:{no}: 'ego4dfeat {sub}': no such subcommand")
@@ -373,6 +380,8 @@ See [here](#a-heading), [missing](no_such_file.md), [bad anchor](#nope),
 ```sh
 ego4dfeat extract --config-name x --no-such-option io.a=1 -- --not-checked
 ego4dfeat frobnicate --x
+ego4dfeat help extrct
+ego4dfeat help extract
 ```
 
 Inline: `ego4dfeat merge --out a.h5 --bogus DIR`.
@@ -392,7 +401,8 @@ def test_checkers_catch_broken_text(helps, tmp_path):
     assert any("--no-such-option" in p for p in cmds), cmds
     assert any("frobnicate" in p for p in cmds), cmds
     assert any("--bogus" in p for p in cmds), cmds
+    assert any("help extrct" in p for p in cmds), cmds
     assert not any("--not-checked" in p or "--config-name" in p
                    or "--out'" in p for p in cmds), cmds
-    assert len(cmds) == 3, cmds
+    assert len(cmds) == 4, cmds
     assert outside_citations("x.md", "see ../" + "shared/x") != []
