@@ -154,7 +154,7 @@ def command_problems(name, text, helps):
         if sub == "help":  # `ego4dfeat help [COMMAND]`: COMMAND must exist
             words = rest.split()
             topic = words[0] if words else ""
-            if topic and topic[0] not in "[<" and topic not in helps:
+            if topic and topic[0] not in "[<-" and topic not in helps:
                 problems.append(f"{name}:{no}: 'ego4dfeat help {topic}': "
                                 "no such subcommand")
             continue
