@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/settings.h"
 #include "util/error.h"
 
 #define PATH_MAX_LEN 512
 
-static const char *const out_formats[] = {"pt", "npy", "hdf5", NULL};
 static const char *const on_mismatch[] = {"refuse", "redo", "skip", NULL};
 static const char *const dataset_versions[] = {"ego4d", "egoexo", NULL};
 static const char *const dtypes[] = {"float32", "float16", NULL};
@@ -53,7 +53,7 @@ static const cfg_schema_entry schema[] = {
     NULLABLE("io.uid_list", CFG_S_LIST_STR),
     AT_LEAST("io.video_limit", -1),
     KEY("io.out_path", CFG_S_STR),
-    CHOICE("io.out_format", out_formats),
+    CHOICE("io.out_format", settings_out_format_names),
     CHOICE("io.on_mismatch", on_mismatch),
     KEY("io.debug_mode", CFG_S_BOOL),
     NULLABLE("io.debug_path", CFG_S_STR),

@@ -8,9 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output/out_hdf5.h"
-#include "output/out_sweep.h"
-#include "output/write.h"
+#include "output/store.h"
 #include "run/api_results.h"
 #include "run/params.h"
 #include "run/pipeline.h"
@@ -51,7 +49,7 @@ int ef_extract_features(ef_model *model, const ef_config *cfg,
   }
   if (p.torch_threads)
     efs_set_num_threads(p.torch_threads);
-  rc = pipeline_run(model, &s, pv, n, &p, res, &times);
+  rc = pipeline_run(model, &s, NULL, pv, n, &p, res, &times);
   if (rc != EF_OK && rc != EF_EPARTIAL)
     goto fail;
   r->n = n;
@@ -82,18 +80,12 @@ static int stats_make(const run_prep *r, ef_stats **out, pipeline_video **pv) {
   st->fps_den_over_num = (double)r->s.fps_den / (double)r->s.fps_num;
   for (size_t i = 0; i < count; i++) {
     const ef_video *v = &r->list[i];
-    const video_outputs *o = &r->outs[i];
     if (!(st->uids[i] = strdup(v->uid)))
       goto nomem;
     (*pv)[i] = (pipeline_video){
         .uid = v->uid,
         .path = v->path,
-        .out_file = o->out_file,
-        .times_file = o->times_file,
-        .fp_file = o->fp_file,
-        .fp_text = o->fp_text,
         .reject = v->reject,
-        .skip = o->skip,
         .is_stereo = v->is_stereo,
         .has_audio = v->has_audio,
     };
@@ -141,16 +133,10 @@ int ef_perform_feature_extraction(const ef_config *cfg,
   double t0 = now_seconds();
   if ((rc = run_prep_outputs(&r, videos, n)) != EF_OK)
     goto done;
-  /* A missing output folder is created; then what dead runs of this host
-   * left in it goes (out_sweep.h), before anything of ours is there. */
-  if ((rc = write_mkdirs(r.ps.out_path)) != EF_OK)
+  if ((rc = store_prepare(r.store)) != EF_OK)
     goto done;
-  if (out_sweep(s->out_path, NULL) != EF_OK ||
-      (r.parts_dir && out_sweep(r.parts_dir, NULL) != EF_OK))
-    ef_error_clear(); /* the write of config.yaml says what is wrong */
   int deferred = 0;
-  if ((rc = write_run_config(cfg, s->out_path, r.run_text, 1, &deferred)) !=
-          EF_OK ||
+  if ((rc = store_write_config(r.store, cfg, 1, &deferred)) != EF_OK ||
       (rc = stats_make(&r, &st, &pv)) != EF_OK)
     goto done;
   efs_set_num_threads(p.torch_threads);
@@ -161,19 +147,20 @@ int ef_perform_feature_extraction(const ef_config *cfg,
     if (rc != EF_OK)
       goto done;
   }
-  rc = pipeline_run(model, &r.ps, pv, r.count, &p, st->res, &st->times);
-  if (r.parts_dir && !s->debug_mode) {
-    /* Also after a cancelled run: what is done goes into the file. */
+  rc = pipeline_run(model, s, r.store, pv, r.count, &p, st->res, &st->times);
+  {
+    /* Also after a cancelled run: what is done goes into a gathering
+     * format's file (hdf5). */
     char *msg = rc != EF_OK ? ef_error_dup() : NULL;
     double ts = now_seconds();
-    int frc = out_hdf5_flush(s->out_path, NULL);
+    int frc = store_finish(r.store);
     st->times.seconds[EF_TIME_SAVE] += now_seconds() - ts;
     rc = keep_status(rc, frc, msg);
   }
   if (deferred && ef_stats_count(st, EF_VIDEO_DONE) > 0) {
     /* Keeps the run's status: the features are written either way. */
     char *msg = rc != EF_OK ? ef_error_dup() : NULL;
-    int crc = write_run_config(cfg, s->out_path, r.run_text, 0, NULL);
+    int crc = store_write_config(r.store, cfg, 0, NULL);
     rc = keep_status(rc, crc, msg);
   }
   st->times.seconds[EF_TIME_OVERALL] = now_seconds() - t0;

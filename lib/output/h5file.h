@@ -1,5 +1,5 @@
 /*
- * write_hdf5.h - one HDF5 file of many videos' features (what Ego-Exo4D
+ * h5file.h - one HDF5 file of many videos' features (what Ego-Exo4D
  * recommends over one file per video), read by h5py:
  *
  *   /                     attribute format = "ego4dfeat features 1"
@@ -18,49 +18,32 @@
  * merges of several processes queue instead of losing each other's uids.
  * The cost is a copy of the file per merge.
  */
-#ifndef EF_WRITE_HDF5_H
-#define EF_WRITE_HDF5_H
+#ifndef EF_H5FILE_H
+#define EF_H5FILE_H
 
 #include <stddef.h>
 
-#include "config/settings.h"
-
-/* One video's output files, as the per-video formats write them. */
-typedef struct {
-  char *uid;
-  char *features; /* <uid>.pt or <uid>.npy */
-  ef_out_format fmt;
-  char *times; /* <uid>.times.npy */
-  char *fp;    /* <uid>.fp */
-} hdf5_part;
-
-void hdf5_parts_free(hdf5_part *parts, size_t n);
-
-/* The outputs in dir: every <uid>.pt / <uid>.npy (not .times.npy) whose
- * times and fingerprint files are complete. With strict, an output
- * without them, or a uid with both a .pt and a .npy, is EF_EINVAL naming
- * the file; without, such outputs are left out. Sorted by uid. */
-int hdf5_parts_scan(const char *dir, int strict, hdf5_part **parts, size_t *n);
+#include "output/parts.h"
 
 /* Merges parts into h5_path (created if missing), atomically: the groups
  * of the parts' uids are replaced, the others kept. config_dir holds the
  * config.yaml / config-<16 hex>.yaml a part's config attribute comes
  * from. */
-int hdf5_merge(const char *h5_path, const hdf5_part *parts, size_t n,
-               const char *config_dir);
+int h5file_merge(const char *h5_path, const out_part *parts, size_t n,
+                 const char *config_dir);
 
 /* The merge lock of h5_path: an fcntl write lock on <dir>/.<name>.lock,
  * waited for. The fd (close it to unlock; a classic POSIX lock, so one
  * per process at a time), or -1 with errno. */
-int hdf5_lock(const char *h5_path);
-/* hdf5_merge for a caller holding the lock. */
-int hdf5_merge_locked(const char *h5_path, const hdf5_part *parts, size_t n,
-                      const char *config_dir);
+int h5file_lock(const char *h5_path);
+/* h5file_merge for a caller holding the lock. */
+int h5file_merge_locked(const char *h5_path, const out_part *parts, size_t n,
+                        const char *config_dir);
 
 /* The uids of a features file and their provenance texts (caller frees
- * both arrays and their strings with hdf5_index_free). A missing file is
+ * both arrays and their strings with h5file_index_free). A missing file is
  * an empty index; one that is not ours is EF_EINVAL naming it. */
-int hdf5_index(const char *h5_path, char ***uids, char ***texts, size_t *n);
-void hdf5_index_free(char **uids, char **texts, size_t n);
+int h5file_index(const char *h5_path, char ***uids, char ***texts, size_t *n);
+void h5file_index_free(char **uids, char **texts, size_t n);
 
 #endif

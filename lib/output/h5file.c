@@ -1,10 +1,9 @@
 /*
  * write_hdf5.c - the one-file HDF5 output and its atomic merge (see
- * write_hdf5.h for the layout and why a merge rewrites the file).
+ * h5file.h for the layout and why a merge rewrites the file).
  */
-#include "output/write_hdf5.h"
+#include "output/h5file.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 
 #include "output/fingerprint.h"
 #include "output/provenance.h"
+#include "output/store_format.h"
 #include "output/write.h"
 #include "output/write_internal.h"
 #include "output/write_times.h"
@@ -23,126 +23,6 @@
 #include "util/fs.h"
 
 #define H5_FORMAT "ego4dfeat features 1"
-
-void hdf5_parts_free(hdf5_part *parts, size_t n) {
-  for (size_t i = 0; parts && i < n; i++) {
-    free(parts[i].uid);
-    free(parts[i].features);
-    free(parts[i].times);
-    free(parts[i].fp);
-  }
-  free(parts);
-}
-
-static int ends_with(const char *s, const char *suffix) {
-  size_t a = strlen(s), b = strlen(suffix);
-  return a > b && strcmp(s + a - b, suffix) == 0;
-}
-
-static int cmp_part(const void *a, const void *b) {
-  return strcmp(((const hdf5_part *)a)->uid, ((const hdf5_part *)b)->uid);
-}
-
-int hdf5_parts_scan(const char *dir, int strict, hdf5_part **out,
-                    size_t *count) {
-  *out = NULL;
-  *count = 0;
-  DIR *d = opendir(dir);
-  if (!d)
-    return ef_error_set(EF_EIO, "cannot list %s: %s", dir, strerror(errno));
-  hdf5_part *parts = NULL;
-  size_t n = 0, cap = 0;
-  int rc = EF_OK;
-  struct dirent *e;
-  while (rc == EF_OK && (e = readdir(d))) {
-    const char *name = e->d_name;
-    /* Dotfiles are temporary and claim files; .times.npy are times. */
-    if (name[0] == '.' || ends_with(name, ".times.npy"))
-      continue;
-    ef_out_format fmt;
-    size_t stem;
-    if (ends_with(name, ".pt")) {
-      fmt = EF_FORMAT_PT;
-      stem = strlen(name) - 3;
-    } else if (ends_with(name, ".npy")) {
-      fmt = EF_FORMAT_NPY;
-      stem = strlen(name) - 4;
-    } else {
-      continue;
-    }
-    if (n == cap) {
-      size_t nc = cap ? cap * 2 : 64;
-      hdf5_part *np = realloc(parts, nc * sizeof *np);
-      if (!np) {
-        rc = ef_error_set(EF_ENOMEM, "out of memory listing %s", dir);
-        break;
-      }
-      parts = np;
-      cap = nc;
-    }
-    hdf5_part *p = &parts[n];
-    memset(p, 0, sizeof *p);
-    p->fmt = fmt;
-    p->uid = strndup(name, stem);
-    p->features = p->uid ? write_output_path(dir, p->uid, fmt) : NULL;
-    p->times = p->uid ? write_times_path(dir, p->uid) : NULL;
-    p->fp = p->uid ? provenance_fp_path(dir, p->uid) : NULL;
-    n++;
-    if (!p->features || !p->times || !p->fp) {
-      rc = ef_error_set(EF_ENOMEM, "out of memory listing %s", dir);
-      break;
-    }
-    char *text = NULL;
-    int complete = write_output_complete(p->features, fmt);
-    int has_times = complete && write_times_rows(p->times) > 0;
-    int frc = has_times ? provenance_read(p->fp, &text) : EF_ENOTFOUND;
-    free(text);
-    if (frc == EF_OK)
-      continue;
-    if (strict) {
-      if (!complete)
-        rc = ef_error_set(EF_EINVAL, "%s: not a complete feature file",
-                          p->features);
-      else if (!has_times)
-        rc = ef_error_set(EF_EINVAL,
-                          "%s has no complete window times (%s): written by "
-                          "an older ego4dfeat? Extract it again",
-                          p->features, p->times);
-      else if (frc == EF_ENOTFOUND)
-        rc = ef_error_set(EF_EINVAL,
-                          "%s has no fingerprint (%s): written by an older "
-                          "ego4dfeat? Extract it again",
-                          p->features, p->fp);
-      else
-        rc = frc; /* provenance_read named the file */
-      break;
-    }
-    ef_error_clear();
-    n--; /* an unfinished part: left for its writer, or a rerun */
-    free(p->uid);
-    free(p->features);
-    free(p->times);
-    free(p->fp);
-  }
-  closedir(d);
-  if (rc == EF_OK && n > 1) {
-    qsort(parts, n, sizeof *parts, cmp_part);
-    for (size_t i = 1; i < n; i++)
-      if (strcmp(parts[i].uid, parts[i - 1].uid) == 0) {
-        rc = ef_error_set(
-            EF_EINVAL, "%s and %s: two outputs of uid \"%s\"; remove one",
-            parts[i - 1].features, parts[i].features, parts[i].uid);
-        break;
-      }
-  }
-  if (rc != EF_OK) {
-    hdf5_parts_free(parts, n);
-    return rc;
-  }
-  *out = parts;
-  *count = n;
-  return EF_OK;
-}
 
 /* ---- HDF5 helpers -------------------------------------------------------- */
 
@@ -231,7 +111,7 @@ static char *part_config(const char *dir, const char *desc) {
   if (!path)
     return NULL;
   char want[128];
-  snprintf(want, sizeof want, "# ego4dfeat run fingerprint: %s\n", hex);
+  snprintf(want, sizeof want, PROVENANCE_RUN_FP_PREFIX "%s\n", hex);
   snprintf(path, n, "%s/config.yaml", dir);
   char *text = slurp(path);
   if (!text || strncmp(text, want, strlen(want)) != 0) {
@@ -248,16 +128,14 @@ static char *part_config(const char *dir, const char *desc) {
 }
 
 /* Writes one part as group /<uid> of f. */
-static int add_part(hid_t f, const hdf5_part *p, const char *config_dir) {
+static int add_part(hid_t f, const out_part *p, const char *config_dir) {
   float *data = NULL;
   double *starts = NULL, *ends = NULL;
   char *desc = NULL, *config = NULL;
   int64_t shape[WRITE_MAX_DIMS], rows = 0;
   int ndim = 0;
   hid_t lcpl = -1, g = -1;
-  int rc = p->fmt == EF_FORMAT_PT
-               ? write_pt_read(p->features, &data, shape, &ndim)
-               : write_npy_read(p->features, &data, shape, &ndim);
+  int rc = store_format_of(p->fmt)->read(p->features, &data, shape, &ndim);
   if (rc == EF_OK)
     rc = write_times_read(p->times, &starts, &ends, &rows);
   if (rc == EF_OK)
@@ -303,7 +181,7 @@ cleanup:
 
 typedef struct {
   hid_t dst;
-  const hdf5_part *parts;
+  const out_part *parts;
   size_t n;
   int failed;
   const char *name; /* of the group that failed */
@@ -341,7 +219,7 @@ static herr_t copy_one(hid_t src, const char *name, const H5L_info_t *info,
   return c->failed ? 1 : 0;
 }
 
-int hdf5_lock(const char *h5_path) {
+int h5file_lock(const char *h5_path) {
   const char *slash = strrchr(h5_path, '/');
   size_t dl = slash ? (size_t)(slash - h5_path) + 1 : 0;
   size_t n = strlen(h5_path) + 8;
@@ -368,19 +246,19 @@ int hdf5_lock(const char *h5_path) {
   return fd;
 }
 
-int hdf5_merge(const char *h5_path, const hdf5_part *parts, size_t n,
-               const char *config_dir) {
-  int lock = hdf5_lock(h5_path);
+int h5file_merge(const char *h5_path, const out_part *parts, size_t n,
+                 const char *config_dir) {
+  int lock = h5file_lock(h5_path);
   if (lock < 0)
     return ef_error_set(EF_EIO, "cannot lock %s for writing: %s", h5_path,
                         strerror(errno));
-  int rc = hdf5_merge_locked(h5_path, parts, n, config_dir);
+  int rc = h5file_merge_locked(h5_path, parts, n, config_dir);
   close(lock); /* releases the lock */
   return rc;
 }
 
-int hdf5_merge_locked(const char *h5_path, const hdf5_part *parts, size_t n,
-                      const char *config_dir) {
+int h5file_merge_locked(const char *h5_path, const out_part *parts, size_t n,
+                        const char *config_dir) {
   h5_quiet();
   int rc = EF_OK;
   hid_t src = -1, dst = -1;
@@ -483,7 +361,7 @@ static herr_t index_one(hid_t f, const char *name, const H5L_info_t *info,
   return 0;
 }
 
-int hdf5_index(const char *h5_path, char ***uids, char ***texts, size_t *n) {
+int h5file_index(const char *h5_path, char ***uids, char ***texts, size_t *n) {
   *uids = *texts = NULL;
   *n = 0;
   if (access(h5_path, F_OK) != 0)
@@ -509,7 +387,7 @@ int hdf5_index(const char *h5_path, char ***uids, char ***texts, size_t *n) {
     rc = ef_error_set(EF_EIO, "cannot list the groups of %s", h5_path);
   H5Fclose(f);
   if (rc != EF_OK) {
-    hdf5_index_free(c.uids, c.texts, c.n);
+    h5file_index_free(c.uids, c.texts, c.n);
     return rc;
   }
   *uids = c.uids;
@@ -518,7 +396,7 @@ int hdf5_index(const char *h5_path, char ***uids, char ***texts, size_t *n) {
   return EF_OK;
 }
 
-void hdf5_index_free(char **uids, char **texts, size_t n) {
+void h5file_index_free(char **uids, char **texts, size_t n) {
   for (size_t i = 0; i < n; i++) {
     free(uids ? uids[i] : NULL);
     free(texts ? texts[i] : NULL);
