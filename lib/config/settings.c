@@ -314,8 +314,8 @@ static int read_kind(const ef_config *c, ef_settings *s) {
 const char *const settings_out_format_names[] = {
     STORE_FORMATS(STORE_FORMAT_NAME_) NULL};
 
-/* io.out_format and io.on_mismatch: what is written, and what is done with
- * outputs of another model or version. */
+/* io.out_format, io.hdf5_compression and io.on_mismatch: what is written, and
+ * what is done with outputs of another model or version. */
 static int read_output_choices(const ef_config *c, ef_settings *s) {
   const char *fmt = NULL, *mm = NULL;
   if (ef_config_get_string(c, "io.out_format", &fmt) == EF_OK) {
@@ -332,6 +332,16 @@ static int read_output_choices(const ef_config *c, ef_settings *s) {
                           fmt, list);
     }
     s->out_format = (ef_out_format)k;
+  }
+  const char *gz = NULL;
+  if (ef_config_get_string(c, "io.hdf5_compression", &gz) == EF_OK &&
+      strcmp(gz, "none") != 0) {
+    s->hdf5_gzip = strcmp(gz, "gzip") == 0 ? 4 : atoi(gz + 5);
+    if (strncmp(gz, "gzip", 4) != 0 || s->hdf5_gzip < 1 || s->hdf5_gzip > 9)
+      return ef_error_set(EF_ECONFIG,
+                          "io.hdf5_compression: '%s' is not none, gzip or "
+                          "gzip-1 ... gzip-9",
+                          gz);
   }
   if (ef_config_get_string(c, "io.on_mismatch", &mm) == EF_OK) {
     if (strcmp(mm, "redo") == 0)

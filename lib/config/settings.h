@@ -49,6 +49,7 @@ typedef struct {
   ef_out_format out_format;
   int filter_completed;
   ef_on_mismatch on_mismatch;
+  int hdf5_gzip; /* io.hdf5_compression: gzip level 1-9, 0 none */
   int debug_mode;
   char *debug_path;
   int exclude_no_audio;

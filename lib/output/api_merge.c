@@ -21,7 +21,7 @@ int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged) {
     rc = ef_error_set(EF_ENOTFOUND, "%s holds no .pt or .npy feature files",
                       dir);
   else
-    rc = h5file_merge(h5_path, parts, n, dir);
+    rc = h5file_merge(h5_path, parts, n, dir, 0);
   if (rc == EF_OK && merged)
     *merged = n;
   parts_free(parts, n);

@@ -1,6 +1,7 @@
 /*
- * write_hdf5.c - the one-file HDF5 output and its atomic merge (see
- * h5file.h for the layout and why a merge rewrites the file).
+ * h5file.c - writes the one-file HDF5 output and merges into it
+ * atomically (see h5file.h for the layout and why a merge rewrites the
+ * file). A file of the first layout (h5attr.h) is converted by the merge.
  */
 #include "output/h5file.h"
 
@@ -11,9 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <hdf5.h>
-
 #include "output/fingerprint.h"
+#include "output/h5attr.h"
 #include "output/provenance.h"
 #include "output/store_format.h"
 #include "output/write.h"
@@ -22,74 +22,80 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-#define H5_FORMAT "ego4dfeat features 1"
+/* A chunk of about this many bytes: whole rows, so that a reader of a
+ * few windows decompresses little, and few chunks for small outputs. */
+#define CHUNK_BYTES ((hsize_t)1 << 20)
 
-/* ---- HDF5 helpers -------------------------------------------------------- */
-
-/* HDF5 prints its error stack to stderr by default; our messages name
- * the file and the step instead. */
-static void h5_quiet(void) {
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static hid_t str_type(void) {
-  hid_t t = H5Tcopy(H5T_C_S1);
-  if (t >= 0 &&
-      (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
-    H5Tclose(t);
+/* The creation properties of a dataset of dims: chunked (rows of about
+ * CHUNK_BYTES), gzip at level `gzip` when it is 1-9. A dataset with an
+ * empty dimension cannot be chunked and stays contiguous. */
+static hid_t dataset_props(int ndim, const hsize_t *dims, size_t elsize,
+                           int gzip) {
+  hid_t p = H5Pcreate(H5P_DATASET_CREATE);
+  if (p < 0)
+    return -1;
+  hsize_t chunk[WRITE_MAX_DIMS], row = elsize;
+  for (int k = 0; k < ndim; k++) {
+    if (dims[k] == 0)
+      return p;
+    if (k > 0) {
+      chunk[k] = dims[k];
+      row *= dims[k];
+    }
+  }
+  hsize_t rows = CHUNK_BYTES / (row ? row : 1);
+  chunk[0] = rows < 1 ? 1 : rows > dims[0] ? dims[0] : rows;
+  if (H5Pset_chunk(p, ndim, chunk) < 0 ||
+      (gzip >= 1 && gzip <= 9 && H5Pset_deflate(p, (unsigned)gzip) < 0)) {
+    H5Pclose(p);
     return -1;
   }
-  return t;
+  return p;
 }
 
-static int put_str_attr(hid_t obj, const char *name, const char *value) {
-  hid_t t = str_type(), sp = H5Screate(H5S_SCALAR), a = -1;
-  int ok = t >= 0 && sp >= 0 &&
-           (a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
-           H5Awrite(a, t, &value) >= 0;
-  if (a >= 0)
-    H5Aclose(a);
-  if (sp >= 0)
-    H5Sclose(sp);
-  if (t >= 0)
-    H5Tclose(t);
-  return ok ? 0 : -1;
-}
-
-/* A string attribute, or NULL (caller frees). */
-static char *get_str_attr(hid_t obj, const char *name) {
-  if (H5Aexists(obj, name) <= 0)
-    return NULL;
-  hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-  hid_t t = str_type();
-  char *v = NULL, *copy = NULL;
-  if (a >= 0 && t >= 0 && H5Aread(a, t, &v) >= 0 && v) {
-    copy = strdup(v);
-    H5free_memory(v);
-  }
-  if (t >= 0)
-    H5Tclose(t);
-  if (a >= 0)
-    H5Aclose(a);
-  return copy;
-}
-
+/* Dataset `name` of g (UTF-8 names: uids are file names), written whole;
+ * *out (may be NULL) keeps it open for attributes. 0 or -1. */
 static int put_dataset(hid_t g, const char *name, hid_t type, int ndim,
-                       const hsize_t *dims, const void *data) {
+                       const hsize_t *dims, const void *data, int gzip,
+                       hid_t *out) {
   hid_t sp = H5Screate_simple(ndim, dims, NULL), ds = -1;
-  int ok = sp >= 0 &&
-           (ds = H5Dcreate2(g, name, type, sp, H5P_DEFAULT, H5P_DEFAULT,
-                            H5P_DEFAULT)) >= 0 &&
+  hid_t dcpl = dataset_props(ndim, dims, H5Tget_size(type), gzip);
+  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+  int ok = sp >= 0 && dcpl >= 0 && lcpl >= 0 &&
+           H5Pset_char_encoding(lcpl, H5T_CSET_UTF8) >= 0 &&
+           (ds = H5Dcreate2(g, name, type, sp, lcpl, dcpl, H5P_DEFAULT)) >= 0 &&
            H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
-  if (ds >= 0)
-    H5Dclose(ds);
+  if (ok && out)
+    *out = ds;
+  else if (ds >= 0 && H5Dclose(ds) < 0)
+    ok = 0;
+  if (lcpl >= 0)
+    H5Pclose(lcpl);
+  if (dcpl >= 0)
+    H5Pclose(dcpl);
   if (sp >= 0)
     H5Sclose(sp);
   return ok ? 0 : -1;
+}
+
+/* Window times as the [N, 2] rows of /_window_times/<uid>. */
+static int put_times(hid_t times, const char *uid, const double *starts,
+                     const double *ends, int64_t rows) {
+  double *pairs = malloc((size_t)(rows ? rows : 1) * 2 * sizeof *pairs);
+  if (!pairs)
+    return -1;
+  for (int64_t i = 0; i < rows; i++) {
+    pairs[2 * i] = starts[i];
+    pairs[2 * i + 1] = ends[i];
+  }
+  hsize_t dims[2] = {(hsize_t)rows, 2};
+  int r = put_dataset(times, uid, H5T_IEEE_F64LE, 2, dims, pairs, 0, NULL);
+  free(pairs);
+  return r;
 }
 
 /* Reads a whole small text file (a config), or NULL. */
-static char *slurp(const char *path) {
+static char *slurp_text(const char *path) {
   char *text = NULL;
   return fs_read_all(path, (size_t)1 << 24, &text, NULL) == 0 ? text : NULL;
 }
@@ -113,11 +119,11 @@ static char *part_config(const char *dir, const char *desc) {
   char want[128];
   snprintf(want, sizeof want, PROVENANCE_RUN_FP_PREFIX "%s\n", hex);
   snprintf(path, n, "%s/config.yaml", dir);
-  char *text = slurp(path);
+  char *text = slurp_text(path);
   if (!text || strncmp(text, want, strlen(want)) != 0) {
     free(text);
     snprintf(path, n, "%s/config-%.16s.yaml", dir, hex);
-    text = slurp(path);
+    text = slurp_text(path);
     if (text && strncmp(text, want, strlen(want)) != 0) {
       free(text);
       text = NULL;
@@ -127,14 +133,20 @@ static char *part_config(const char *dir, const char *desc) {
   return text;
 }
 
-/* Writes one part as group /<uid> of f. */
-static int add_part(hid_t f, const out_part *p, const char *config_dir) {
+/* Writes one part as /<uid> and /_window_times/<uid> of f. */
+static int add_part(hid_t f, hid_t times, const out_part *p,
+                    const char *config_dir, int gzip) {
   float *data = NULL;
   double *starts = NULL, *ends = NULL;
   char *desc = NULL, *config = NULL;
   int64_t shape[WRITE_MAX_DIMS], rows = 0;
   int ndim = 0;
-  hid_t lcpl = -1, g = -1;
+  hid_t ds = -1;
+  if (strcmp(p->uid, H5_TIMES) == 0)
+    return ef_error_set(EF_EINVAL,
+                        "%s: uid \"%s\" is the name of the HDF5 file's "
+                        "window-times group; rename the video",
+                        p->features, p->uid);
   int rc = store_format_of(p->fmt)->read(p->features, &data, shape, &ndim);
   if (rc == EF_OK)
     rc = write_times_read(p->times, &starts, &ends, &rows);
@@ -154,23 +166,18 @@ static int add_part(hid_t f, const out_part *p, const char *config_dir) {
   hsize_t dims[WRITE_MAX_DIMS];
   for (int k = 0; k < ndim; k++)
     dims[k] = (hsize_t)shape[k];
-  hsize_t n1 = (hsize_t)rows;
-  /* uids are UTF-8 file names; so are the group names. */
-  lcpl = H5Pcreate(H5P_LINK_CREATE);
-  if (lcpl < 0 || H5Pset_char_encoding(lcpl, H5T_CSET_UTF8) < 0 ||
-      (g = H5Gcreate2(f, p->uid, lcpl, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
-      put_dataset(g, "features", H5T_IEEE_F32LE, ndim, dims, data) != 0 ||
-      put_dataset(g, "window_start", H5T_IEEE_F64LE, 1, &n1, starts) != 0 ||
-      put_dataset(g, "window_end", H5T_IEEE_F64LE, 1, &n1, ends) != 0 ||
-      put_str_attr(g, "fingerprint", hex) != 0 ||
-      put_str_attr(g, "provenance", desc) != 0 ||
-      (config && put_str_attr(g, "config", config) != 0))
-    rc = ef_error_set(EF_EIO, "cannot add %s to the HDF5 file", p->features);
+  if (put_dataset(f, p->uid, H5T_IEEE_F32LE, ndim, dims, data, gzip, &ds) !=
+          0 ||
+      h5attr_put_str(ds, "fingerprint", hex) != 0 ||
+      h5attr_put_str(ds, "provenance", desc) != 0 ||
+      (config && h5attr_put_str(ds, "config", config) != 0) ||
+      put_times(times, p->uid, starts, ends, rows) != 0)
+    rc = ef_error_set(EF_EIO, "cannot add %s to the HDF5 file: %s", p->features,
+                      h5attr_error_text());
 cleanup:
-  if (g >= 0)
-    H5Gclose(g);
-  if (lcpl >= 0)
-    H5Pclose(lcpl);
+  if (ds >= 0 && H5Dclose(ds) < 0 && rc == EF_OK)
+    rc = ef_error_set(EF_EIO, "cannot add %s to the HDF5 file: %s", p->features,
+                      h5attr_error_text());
   free(config);
   free(desc);
   free(starts);
@@ -179,12 +186,16 @@ cleanup:
   return rc;
 }
 
+/* ---- Copying what the merge keeps --------------------------------------- */
+
 typedef struct {
-  hid_t dst;
+  hid_t dst, dst_times;
+  hid_t src_times; /* layout 2: the source's times group */
+  int layout;      /* the source's */
   const out_part *parts;
   size_t n;
   int failed;
-  const char *name; /* of the group that failed */
+  const char *name; /* of the uid that failed */
 } copy_ctx;
 
 static int is_replaced(const copy_ctx *c, const char *uid) {
@@ -202,15 +213,70 @@ static int is_replaced(const copy_ctx *c, const char *uid) {
   return 0;
 }
 
+/* Reads a float64 [rows] dataset of g (caller frees), or NULL. */
+static double *read_column(hid_t g, const char *name, hsize_t *rows) {
+  hid_t ds = H5Dopen2(g, name, H5P_DEFAULT);
+  hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
+  double *v = NULL;
+  hsize_t n = 0;
+  if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1 &&
+      H5Sget_simple_extent_dims(sp, &n, NULL) == 1 &&
+      (v = malloc((size_t)(n ? n : 1) * sizeof *v)) &&
+      H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
+    free(v);
+    v = NULL;
+  }
+  if (sp >= 0)
+    H5Sclose(sp);
+  if (ds >= 0)
+    H5Dclose(ds);
+  *rows = n;
+  return v;
+}
+
+/* A uid of the first layout: group /<uid> {features, window_start,
+ * window_end} with the attributes on the group, into this layout. */
+static int convert_group(const copy_ctx *c, hid_t src, const char *name,
+                         hid_t lcpl) {
+  hid_t g = H5Gopen2(src, name, H5P_DEFAULT), ds = -1;
+  hsize_t n1 = 0, n2 = 0;
+  double *starts = g >= 0 ? read_column(g, "window_start", &n1) : NULL;
+  double *ends = g >= 0 ? read_column(g, "window_end", &n2) : NULL;
+  int ok = g >= 0 && starts && ends && n1 == n2 &&
+           H5Ocopy(g, "features", c->dst, name, H5P_DEFAULT, lcpl) >= 0 &&
+           (ds = H5Oopen(c->dst, name, H5P_DEFAULT)) >= 0 &&
+           put_times(c->dst_times, name, starts, ends, (int64_t)n1) == 0;
+  static const char *const attrs[] = {"fingerprint", "provenance", "config"};
+  for (size_t k = 0; ok && k < sizeof attrs / sizeof *attrs; k++) {
+    char *v = h5attr_get_str(g, attrs[k]);
+    ok = !v || h5attr_put_str(ds, attrs[k], v) == 0;
+    free(v);
+  }
+  if (ds >= 0 && H5Oclose(ds) < 0)
+    ok = 0;
+  if (g >= 0)
+    H5Gclose(g);
+  free(starts);
+  free(ends);
+  return ok ? 0 : -1;
+}
+
 static herr_t copy_one(hid_t src, const char *name, const H5L_info_t *info,
                        void *arg) {
   (void)info;
   copy_ctx *c = arg;
-  if (is_replaced(c, name))
+  if ((c->layout == 2 && strcmp(name, H5_TIMES) == 0) || is_replaced(c, name))
     return 0;
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-  if (lcpl < 0 || H5Pset_char_encoding(lcpl, H5T_CSET_UTF8) < 0 ||
-      H5Ocopy(src, name, c->dst, name, H5P_DEFAULT, lcpl) < 0) {
+  int ok = lcpl >= 0 && H5Pset_char_encoding(lcpl, H5T_CSET_UTF8) >= 0;
+  if (ok && c->layout == 1)
+    ok = strcmp(name, H5_TIMES) != 0 && convert_group(c, src, name, lcpl) == 0;
+  else if (ok)
+    ok = H5Ocopy(src, name, c->dst, name, H5P_DEFAULT, lcpl) >= 0 &&
+         (H5Lexists(c->src_times, name, H5P_DEFAULT) <= 0 ||
+          H5Ocopy(c->src_times, name, c->dst_times, name, H5P_DEFAULT, lcpl) >=
+              0);
+  if (!ok) {
     c->failed = 1;
     c->name = name;
   }
@@ -218,6 +284,37 @@ static herr_t copy_one(hid_t src, const char *name, const H5L_info_t *info,
     H5Pclose(lcpl);
   return c->failed ? 1 : 0;
 }
+
+/* Copies every uid of src that no part replaces into dst. */
+static int copy_kept(hid_t src, int layout, hid_t dst, hid_t dst_times,
+                     const out_part *parts, size_t n, const char *h5_path) {
+  copy_ctx c = {dst, dst_times, -1, layout, parts, n, 0, NULL};
+  if (layout == 2 && H5Lexists(src, H5_TIMES, H5P_DEFAULT) > 0 &&
+      (c.src_times = H5Gopen2(src, H5_TIMES, H5P_DEFAULT)) < 0)
+    return ef_error_set(EF_EIO, "cannot open /" H5_TIMES " of %s: %s", h5_path,
+                        h5attr_error_text());
+  if (layout == 2 && c.src_times < 0)
+    c.src_times = src; /* no times group: H5Lexists finds none there */
+  hsize_t idx = 0;
+  int rc = EF_OK;
+  if (H5Literate(src, H5_INDEX_NAME, H5_ITER_INC, &idx, copy_one, &c) < 0 ||
+      c.failed) {
+    if (c.name && strcmp(c.name, H5_TIMES) == 0)
+      rc = ef_error_set(EF_EINVAL,
+                        "%s holds a uid \"" H5_TIMES "\", which the current "
+                        "layout keeps for the window times: extract it again "
+                        "under another name",
+                        h5_path);
+    else
+      rc = ef_error_set(EF_EIO, "cannot copy \"%s\" of %s: %s",
+                        c.name ? c.name : "?", h5_path, h5attr_error_text());
+  }
+  if (c.src_times >= 0 && c.src_times != src)
+    H5Gclose(c.src_times);
+  return rc;
+}
+
+/* ---- The merge ---------------------------------------------------------- */
 
 int h5file_lock(const char *h5_path) {
   const char *slash = strrchr(h5_path, '/');
@@ -247,21 +344,21 @@ int h5file_lock(const char *h5_path) {
 }
 
 int h5file_merge(const char *h5_path, const out_part *parts, size_t n,
-                 const char *config_dir) {
+                 const char *config_dir, int gzip) {
   int lock = h5file_lock(h5_path);
   if (lock < 0)
     return ef_error_set(EF_EIO, "cannot lock %s for writing: %s", h5_path,
                         strerror(errno));
-  int rc = h5file_merge_locked(h5_path, parts, n, config_dir);
+  int rc = h5file_merge_locked(h5_path, parts, n, config_dir, gzip);
   close(lock); /* releases the lock */
   return rc;
 }
 
 int h5file_merge_locked(const char *h5_path, const out_part *parts, size_t n,
-                        const char *config_dir) {
-  h5_quiet();
-  int rc = EF_OK;
-  hid_t src = -1, dst = -1;
+                        const char *config_dir, int gzip) {
+  h5attr_quiet();
+  int rc = EF_OK, layout = 0;
+  hid_t src = -1, dst = -1, times = -1;
   char *tmp = NULL;
   if (!(tmp = write_temp_path(h5_path))) {
     rc = ef_last_error_code();
@@ -269,11 +366,9 @@ int h5file_merge_locked(const char *h5_path, const out_part *parts, size_t n,
   }
   if (access(h5_path, F_OK) == 0) {
     src = H5Fopen(h5_path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    char *format = src >= 0 ? get_str_attr(src, "format") : NULL;
-    int ours = format && strcmp(format, H5_FORMAT) == 0;
-    free(format);
+    layout = src >= 0 ? h5attr_layout(src) : 0;
     /* Someone else's HDF5 file is not ours to replace. */
-    if (!ours) {
+    if (!layout) {
       rc = ef_error_set(EF_EINVAL,
                         "%s: not an ego4dfeat features file (no format "
                         "attribute \"" H5_FORMAT "\"); not replacing it",
@@ -282,27 +377,24 @@ int h5file_merge_locked(const char *h5_path, const out_part *parts, size_t n,
     }
   }
   dst = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
-  if (dst < 0 || put_str_attr(dst, "format", H5_FORMAT) != 0) {
-    rc = ef_error_set(EF_EIO, "cannot create %s", tmp);
+  if (dst < 0 || h5attr_put_str(dst, "format", H5_FORMAT) != 0 ||
+      (times = H5Gcreate2(dst, H5_TIMES, H5P_DEFAULT, H5P_DEFAULT,
+                          H5P_DEFAULT)) < 0) {
+    rc = ef_error_set(EF_EIO, "cannot create %s: %s", tmp, h5attr_error_text());
     goto cleanup;
   }
-  if (src >= 0) {
-    copy_ctx c = {dst, parts, n, 0, NULL};
-    hsize_t idx = 0;
-    if (H5Literate(src, H5_INDEX_NAME, H5_ITER_INC, &idx, copy_one, &c) < 0 ||
-        c.failed) {
-      rc = ef_error_set(EF_EIO, "cannot copy group \"%s\" of %s",
-                        c.name ? c.name : "?", h5_path);
-      goto cleanup;
-    }
-  }
+  if (src >= 0 &&
+      (rc = copy_kept(src, layout, dst, times, parts, n, h5_path)) != EF_OK)
+    goto cleanup;
   for (size_t i = 0; i < n && rc == EF_OK; i++)
-    rc = add_part(dst, &parts[i], config_dir);
+    rc = add_part(dst, times, &parts[i], config_dir, gzip);
   if (rc != EF_OK)
     goto cleanup;
-  if (H5Fclose(dst) < 0) {
+  herr_t closed = H5Gclose(times);
+  times = -1;
+  if (closed < 0 || H5Fclose(dst) < 0) {
     dst = -1;
-    rc = ef_error_set(EF_EIO, "cannot write %s", tmp);
+    rc = ef_error_set(EF_EIO, "cannot write %s: %s", tmp, h5attr_error_text());
     goto cleanup;
   }
   dst = -1;
@@ -310,6 +402,8 @@ int h5file_merge_locked(const char *h5_path, const out_part *parts, size_t n,
   free(tmp);
   tmp = NULL; /* renamed, or removed by write_commit */
 cleanup:
+  if (times >= 0)
+    H5Gclose(times);
   if (dst >= 0)
     H5Fclose(dst);
   if (src >= 0)
@@ -319,88 +413,4 @@ cleanup:
     free(tmp);
   }
   return rc;
-}
-
-/* ---- Reading the index --------------------------------------------------- */
-
-typedef struct {
-  char **uids, **texts;
-  size_t n, cap;
-  int failed;
-} index_ctx;
-
-static herr_t index_one(hid_t f, const char *name, const H5L_info_t *info,
-                        void *arg) {
-  (void)info;
-  index_ctx *c = arg;
-  if (c->n == c->cap) {
-    size_t nc = c->cap ? c->cap * 2 : 64;
-    char **u = realloc(c->uids, nc * sizeof *u);
-    if (u)
-      c->uids = u;
-    char **t = realloc(c->texts, nc * sizeof *t);
-    if (t)
-      c->texts = t;
-    if (!u || !t) {
-      c->failed = 1;
-      return 1;
-    }
-    c->cap = nc;
-  }
-  hid_t g = H5Gopen2(f, name, H5P_DEFAULT);
-  char *text = g >= 0 ? get_str_attr(g, "provenance") : NULL;
-  if (g >= 0)
-    H5Gclose(g);
-  c->uids[c->n] = strdup(name);
-  c->texts[c->n] = text ? text : strdup("");
-  c->n++;
-  if (!c->uids[c->n - 1] || !c->texts[c->n - 1]) {
-    c->failed = 1;
-    return 1;
-  }
-  return 0;
-}
-
-int h5file_index(const char *h5_path, char ***uids, char ***texts, size_t *n) {
-  *uids = *texts = NULL;
-  *n = 0;
-  if (access(h5_path, F_OK) != 0)
-    return EF_OK;
-  h5_quiet();
-  hid_t f = H5Fopen(h5_path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0)
-    return ef_error_set(EF_EINVAL, "%s: not an HDF5 file this tool can read",
-                        h5_path);
-  char *format = get_str_attr(f, "format");
-  int ours = format && strcmp(format, H5_FORMAT) == 0;
-  free(format);
-  index_ctx c = {0};
-  hsize_t idx = 0;
-  int rc = EF_OK;
-  if (!ours)
-    rc = ef_error_set(EF_EINVAL,
-                      "%s: not an ego4dfeat features file (no format "
-                      "attribute \"" H5_FORMAT "\")",
-                      h5_path);
-  else if (H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, &idx, index_one, &c) < 0 ||
-           c.failed)
-    rc = ef_error_set(EF_EIO, "cannot list the groups of %s", h5_path);
-  H5Fclose(f);
-  if (rc != EF_OK) {
-    h5file_index_free(c.uids, c.texts, c.n);
-    return rc;
-  }
-  *uids = c.uids;
-  *texts = c.texts;
-  *n = c.n;
-  return EF_OK;
-}
-
-void h5file_index_free(char **uids, char **texts, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    free(uids ? uids[i] : NULL);
-    free(texts ? texts[i] : NULL);
-  }
-  free(uids);
-  free(texts);
 }

@@ -2,17 +2,24 @@
  * h5file.h - one HDF5 file of many videos' features (what Ego-Exo4D
  * recommends over one file per video), read by h5py:
  *
- *   /                     attribute format = "ego4dfeat features 1"
- *   /<uid>/features       float32 [windows, ...]
- *   /<uid>/window_start   float64 [windows], seconds
- *   /<uid>/window_end     float64 [windows], seconds
- *   /<uid>                attributes fingerprint (SHA-256 hex),
- *                         provenance (the text it is the hash of) and,
- *                         when the folder has it, config (the run's YAML)
+ *   /                      attribute format = "ego4dfeat features 2"
+ *   /<uid>                 float32 [windows, ...], the features, with
+ *                          attributes fingerprint (SHA-256 hex),
+ *                          provenance (the text it is the hash of) and,
+ *                          when the folder has it, config (the run's YAML)
+ *   /_window_times/<uid>   float64 [windows, 2]: start, end in seconds
+ *
+ * which is what Ego4D's own readers open (f[uid][0:] is the [N, D] array,
+ * as their create_dataset(uid, data=features) wrote it). Datasets are
+ * chunked by whole rows (about 1 MiB), gzip-compressed at the level the
+ * caller gives (io.hdf5_compression). A uid "_window_times" is refused.
+ * Files of the first layout ("ego4dfeat features 1": /<uid> a group of
+ * features, window_start, window_end) are still indexed, and a merge
+ * into one converts it.
  *
  * The file is never modified in place (HDF5 has no journal; a crash in
  * the middle of a write can leave the whole file unreadable): a merge
- * builds a new file under a temporary name, copying the groups it keeps
+ * builds a new file under a temporary name, copying the uids it keeps
  * (H5Ocopy, no decoding) and adding the new ones, syncs it and renames it
  * over the old one, under an fcntl lock on <dir>/.<name>.lock so that
  * merges of several processes queue instead of losing each other's uids.
@@ -25,12 +32,12 @@
 
 #include "output/parts.h"
 
-/* Merges parts into h5_path (created if missing), atomically: the groups
- * of the parts' uids are replaced, the others kept. config_dir holds the
- * config.yaml / config-<16 hex>.yaml a part's config attribute comes
- * from. */
+/* Merges parts into h5_path (created if missing), atomically: the
+ * datasets of the parts' uids are replaced, the others kept. config_dir
+ * holds the config.yaml / config-<16 hex>.yaml a part's config attribute
+ * comes from; gzip is the compression level (0: none). */
 int h5file_merge(const char *h5_path, const out_part *parts, size_t n,
-                 const char *config_dir);
+                 const char *config_dir, int gzip);
 
 /* The merge lock of h5_path: an fcntl write lock on <dir>/.<name>.lock,
  * waited for. The fd (close it to unlock; a classic POSIX lock, so one
@@ -38,7 +45,7 @@ int h5file_merge(const char *h5_path, const out_part *parts, size_t n,
 int h5file_lock(const char *h5_path);
 /* h5file_merge for a caller holding the lock. */
 int h5file_merge_locked(const char *h5_path, const out_part *parts, size_t n,
-                        const char *config_dir);
+                        const char *config_dir, int gzip);
 
 /* The uids of a features file and their provenance texts (caller frees
  * both arrays and their strings with h5file_index_free). A missing file is

@@ -72,6 +72,7 @@ struct store {
   ef_out_format wfmt;    /* the format each uid's file is written in */
   char *run_text;        /* NULL in debug mode (or unhashable, lenient) */
   int debug;
+  int compression; /* io.hdf5_compression's gzip level */
   store_index idx; /* a gathering format's file */
 };
 
@@ -103,6 +104,7 @@ int store_open(const ef_settings *s, unsigned flags, store **out) {
   }
   st->f = f;
   st->debug = s->debug_mode;
+  st->compression = s->hdf5_gzip;
   st->wfmt = f->parts_dir ? f->part : s->out_format;
   int rc = EF_OK;
   st->dir = f->parts_dir ? dup_printf("%s/%s", s->out_path, f->parts_dir)
@@ -265,7 +267,9 @@ int store_prepare(const store *st) {
 
 int store_finish(const store *st) {
   /* Debug mode writes model inputs, no features to gather. */
-  return st->f->finish && !st->debug ? st->f->finish(st->out_path) : EF_OK;
+  return st->f->finish && !st->debug
+             ? st->f->finish(st->out_path, st->compression)
+             : EF_OK;
 }
 
 int store_file_write(const char *path, const void *data, size_t len) {

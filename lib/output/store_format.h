@@ -49,7 +49,8 @@ typedef struct store_format {
   ef_out_format part;
   const char *file, *parts_dir;
   int (*index_load)(const char *out_path, store_index *idx);
-  int (*finish)(const char *out_path);
+  /* compression: the gathered file's gzip level (0: none). */
+  int (*finish)(const char *out_path, int compression);
 } store_format;
 
 /* The entry of fmt, or NULL for a value outside the list. */

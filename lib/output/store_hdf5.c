@@ -75,7 +75,7 @@ static int hdf5_index_load(const char *out_path, store_index *idx) {
 
 /* Merges every complete part into features.h5 and removes the merged
  * parts. */
-static int hdf5_finish(const char *out_path) {
+static int hdf5_finish(const char *out_path, int gzip) {
   char *h5 = in_out_path(out_path, HDF5_FILE);
   char *parts_dir = in_out_path(out_path, HDF5_PARTS);
   out_part *parts = NULL;
@@ -88,7 +88,8 @@ static int hdf5_finish(const char *out_path) {
                       strerror(errno));
   /* Unfinished parts (no features yet) are left for their writer. */
   if (rc == EF_OK && (rc = parts_scan(parts_dir, 0, &parts, &n)) == EF_OK &&
-      n > 0 && (rc = h5file_merge_locked(h5, parts, n, out_path)) == EF_OK) {
+      n > 0 &&
+      (rc = h5file_merge_locked(h5, parts, n, out_path, gzip)) == EF_OK) {
     /* In features.h5 now: the features go first, so that a part is never
      * complete with the other files missing. */
     for (size_t i = 0; i < n; i++) {
@@ -105,10 +106,23 @@ static int hdf5_finish(const char *out_path) {
   return rc;
 }
 
+/* The parts are .npy, so npy's rule holds; and /_window_times is the
+ * times group (h5file.h). */
+static char *hdf5_uid_problem(const char *uid, int *rc) {
+  if (strcmp(uid, "_window_times") != 0)
+    return write_npy_uid_problem(uid, rc);
+  *rc = EF_OK;
+  char *msg = strdup("invalid uid \"_window_times\": with io.out_format hdf5 "
+                     "that name is the group of every uid's window times; "
+                     "rename the video");
+  if (!msg)
+    *rc = ef_error_set(EF_ENOMEM, "out of memory");
+  return msg;
+}
+
 const store_format store_format_hdf5 = {
     .ext = NULL,
-    /* The parts are .npy, so their uid rule is npy's. */
-    .uid_problem = write_npy_uid_problem,
+    .uid_problem = hdf5_uid_problem,
     .part = EF_FORMAT_NPY,
     .file = HDF5_FILE,
     .parts_dir = HDF5_PARTS,

@@ -11,9 +11,9 @@
 #include "config/settings.h"
 #include "ego4dfeat/ego4dfeat.h"
 #include "output/fingerprint.h"
+#include "output/h5file.h"
 #include "output/provenance.h"
 #include "output/write.h"
-#include "output/h5file.h"
 #include "output/write_internal.h"
 #include "output/write_times.h"
 #include "testutil.h"
@@ -253,7 +253,7 @@ START_TEST(test_hdf5_merge_keeps_and_replaces) {
   ck_assert_int_eq(parts_scan(g_dir, 0, &parts, &n), EF_OK);
   ck_assert_uint_eq(n, 2);
   char *h5 = tu_path(g_dir, "x.h5");
-  ck_assert_int_eq(h5file_merge(h5, parts, n, g_dir), EF_OK);
+  ck_assert_int_eq(h5file_merge(h5, parts, n, g_dir, 0), EF_OK);
   char **u, **texts;
   size_t m;
   ck_assert_int_eq(h5file_index(h5, &u, &texts, &m), EF_OK);
@@ -262,7 +262,7 @@ START_TEST(test_hdf5_merge_keeps_and_replaces) {
   ck_assert_str_eq(texts[1], "k: 1\n");
   h5file_index_free(u, texts, m);
   /* Merging only b again keeps a. */
-  ck_assert_int_eq(h5file_merge(h5, parts + 1, 1, g_dir), EF_OK);
+  ck_assert_int_eq(h5file_merge(h5, parts + 1, 1, g_dir, 0), EF_OK);
   ck_assert_int_eq(h5file_index(h5, &u, &texts, &m), EF_OK);
   ck_assert_uint_eq(m, 2);
   h5file_index_free(u, texts, m);
@@ -272,7 +272,7 @@ START_TEST(test_hdf5_merge_keeps_and_replaces) {
   ck_assert_int_eq(h5file_index(h5, &u, &texts, &m), EF_EINVAL);
   ck_assert(strstr(ef_last_error(), "x.h5") != NULL);
   ck_assert_int_eq(parts_scan(g_dir, 0, &parts, &n), EF_OK);
-  ck_assert_int_eq(h5file_merge(h5, parts, n, g_dir), EF_EINVAL);
+  ck_assert_int_eq(h5file_merge(h5, parts, n, g_dir, 0), EF_EINVAL);
   parts_free(parts, n);
   size_t len;
   char *junk = tu_read_file(h5, &len);
