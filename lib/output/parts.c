@@ -45,8 +45,11 @@ int parts_scan(const char *dir, int strict, out_part **out, size_t *count) {
   struct dirent *e;
   while (rc == EF_OK && (e = readdir(d))) {
     const char *name = e->d_name;
-    /* Dotfiles are temporary and claim files; .times.npy are times. */
-    if (name[0] == '.' || ends_with(name, ".times.npy"))
+    /* .times.npy are times. A uid may start with a dot (".x.mp4"):
+     * temporary and claim files never end in a format's extension
+     * (tempname.h: ".<name>.tmp.<host>.<pid>.<hex>"; claim.h: ".claim"),
+     * so they fall out below without skipping every dotfile. */
+    if (ends_with(name, ".times.npy"))
       continue;
     /* Every format that can be read back (store_format.h). */
     ef_out_format fmt = EF_FORMAT_COUNT_;

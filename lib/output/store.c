@@ -197,8 +197,9 @@ static store_verdict gathered_state(const store *st, const char *uid,
   return STORE_MISMATCH;
 }
 
-int store_state(const store *st, const char *uid, int is_stereo,
-                store_answer *a) {
+/* store_state; with final, a gathering format's parts do not count. */
+static int state_of(const store *st, const char *uid, int is_stereo, int final,
+                    store_answer *a) {
   memset(a, 0, sizeof *a);
   char *out, *times, *fp;
   int rc = uid_files(st, uid, &out, &times, &fp);
@@ -211,8 +212,10 @@ int store_state(const store *st, const char *uid, int is_stereo,
   if (!want) {
     rc = ef_error_set(EF_ENOMEM, "out of memory");
   } else {
-    a->verdict = (store_verdict)provenance_check(out, st->wfmt, times, fp, want,
-                                                 any_stereo, &a->why);
+    int file_only = final && st->f->index_load;
+    if (!file_only)
+      a->verdict = (store_verdict)provenance_check(out, st->wfmt, times, fp,
+                                                   want, any_stereo, &a->why);
     if (a->verdict == STORE_TODO && st->f->index_load)
       a->verdict = gathered_state(st, uid, want, any_stereo, &a->why);
   }
@@ -221,6 +224,16 @@ int store_state(const store *st, const char *uid, int is_stereo,
   free(times);
   free(fp);
   return rc;
+}
+
+int store_state(const store *st, const char *uid, int is_stereo,
+                store_answer *a) {
+  return state_of(st, uid, is_stereo, 0, a);
+}
+
+int store_state_final(const store *st, const char *uid, int is_stereo,
+                      store_answer *a) {
+  return state_of(st, uid, is_stereo, 1, a);
 }
 
 int store_write(const store *st, const char *uid, int is_stereo,
@@ -265,11 +278,15 @@ int store_prepare(const store *st) {
   return EF_OK;
 }
 
-int store_finish(const store *st) {
+int store_finish(store *st) {
   /* Debug mode writes model inputs, no features to gather. */
-  return st->f->finish && !st->debug
-             ? st->f->finish(st->out_path, st->compression)
-             : EF_OK;
+  if (!st->f->finish || st->debug)
+    return EF_OK;
+  int rc = st->f->finish(st->out_path, st->compression);
+  if (rc != EF_OK)
+    return rc;
+  store_index_free(&st->idx);
+  return st->f->index_load(st->out_path, &st->idx);
 }
 
 int store_file_write(const char *path, const void *data, size_t len) {

@@ -92,6 +92,10 @@ typedef struct {
 int store_state(const store *st, const char *uid, int is_stereo,
                 store_answer *a);
 void store_answer_clear(store_answer *a);
+/* The same, where the output ends up after store_finish: for a gathering
+ * format its file alone (a part still waiting is not there). */
+int store_state_final(const store *st, const char *uid, int is_stereo,
+                      store_answer *a);
 
 /* One video's output. A format takes the tensor (STORE_TAKES_TENSOR:
  * data, shape, ndim) or per-window items (STORE_TAKES_WINDOWS: per_window,
@@ -119,8 +123,10 @@ void store_claim_release(claim *c);
  * of this host left in them (out_sweep.h); a sweep failure is not one. */
 int store_prepare(const store *st);
 /* After the run, also a cancelled one: a gathering format merges what is
- * complete (hdf5: the parts into features.h5, then removes them). */
-int store_finish(const store *st);
+ * complete (hdf5: the parts into features.h5, then removes them) and
+ * reads the file's index again, so that store_state then says what the
+ * final file holds. */
+int store_finish(store *st);
 
 /* The run's record: <out_path>/config.yaml, or config-<16 hex>.yaml when
  * a run of another fingerprint owns config.yaml; with defer set that

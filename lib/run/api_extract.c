@@ -112,6 +112,41 @@ static int keep_status(int rc, int step_rc, char *run_msg) {
   return rc;
 }
 
+/* Nothing reported as written may be missing: every video done in this
+ * run must be in the store as this run's (for hdf5, in the final
+ * features.h5, not only a part). One that is not fails, naming it. */
+static int check_written(const run_prep *r, ef_stats *st) {
+  size_t lost = 0;
+  for (size_t i = 0; i < r->count; i++) {
+    pipeline_result *res = &st->res[i];
+    if (res->outcome != EF_VIDEO_DONE)
+      continue;
+    store_answer a;
+    int rc =
+        store_state_final(r->store, r->list[i].uid, r->list[i].is_stereo, &a);
+    if (rc != EF_OK)
+      return rc;
+    store_verdict v = a.verdict;
+    store_answer_clear(&a);
+    if (v == STORE_DONE)
+      continue;
+    lost++;
+    ef_error_set(EF_EIO,
+                 "%s: computed, but its output is missing from %s after "
+                 "the run",
+                 r->list[i].uid, store_out_path(r->store));
+    free(res->error);
+    res->error = ef_error_dup();
+    res->outcome = EF_VIDEO_FAILED;
+    res->status = EF_EIO;
+  }
+  if (!lost)
+    return EF_OK;
+  return ef_error_set(EF_EPARTIAL,
+                      "%zu computed output%s missing after the run", lost,
+                      lost == 1 ? " is" : "s are");
+}
+
 int ef_perform_feature_extraction(const ef_config *cfg,
                                   const char *const *videos, size_t n,
                                   const ef_params *params, ef_stats **out) {
@@ -156,6 +191,10 @@ int ef_perform_feature_extraction(const ef_config *cfg,
     int frc = store_finish(r.store);
     st->times.seconds[EF_TIME_SAVE] += now_seconds() - ts;
     rc = keep_status(rc, frc, msg);
+  }
+  if (!s->debug_mode && (rc == EF_OK || rc == EF_EPARTIAL)) {
+    char *msg = rc != EF_OK ? ef_error_dup() : NULL;
+    rc = keep_status(rc, check_written(&r, st), msg);
   }
   if (deferred && ef_stats_count(st, EF_VIDEO_DONE) > 0) {
     /* Keeps the run's status: the features are written either way. */

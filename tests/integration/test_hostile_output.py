@@ -193,3 +193,30 @@ def test_hostile_uids_and_symlinks(clips, models, reference, tmp_path):
     for uid, src in same.items():
         assert torch.equal(torch.load(out / f"{uid}.pt"),
                            reference[f"{src}.pt"]), uid
+
+
+def test_dot_uid_reaches_the_hdf5_file(clips, models, tmp_path):
+    """A uid starting with a dot was reported written but never reached
+    features.h5 (the part scan skipped dotfiles), nor a merged file."""
+    import h5py
+    import numpy as np
+    vt = tmp_path / "vt"
+    vt.mkdir()
+    shutil.copy(clips / "c00.mp4", vt / ".x.mp4")
+    shutil.copy(clips / "c01.mp4", vt / "a.mp4")
+    out = tmp_path / "h"
+    p = run_cli(*bitwise_args(clips, models, out, "io.out_format=hdf5"),
+                "--", str(vt / ".x.mp4"), str(vt / "a.mp4"), check=0)
+    assert f"wrote {out}/features.h5:/.x" in p.stdout
+    with h5py.File(out / "features.h5", "r") as f:
+        assert sorted(n for n in f if n != "_window_times") == [".x", "a"]
+        assert sorted(f["_window_times"]) == [".x", "a"]
+    assert os.listdir(out / "features.h5.parts") == []
+    # merge takes .x.pt too.
+    pt = tmp_path / "pt"
+    run_cli(*bitwise_args(clips, models, pt), "--", str(vt / ".x.mp4"),
+            check=0)
+    merged = tmp_path / "m.h5"
+    p = run_cli("merge", "--out", str(merged), str(pt), check=0)
+    with h5py.File(merged, "r") as f:
+        assert np.array_equal(f[".x"][0:], torch.load(pt / ".x.pt").numpy())
