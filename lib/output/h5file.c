@@ -324,7 +324,9 @@ int h5file_lock(const char *h5_path) {
   if (!lp)
     return -1;
   snprintf(lp, n, "%.*s.%s.lock", (int)dl, h5_path, h5_path + dl);
-  int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  /* O_NOFOLLOW: a planted symlink must not create or lock a file
+   * elsewhere. */
+  int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
   free(lp);
   if (fd < 0)
     return -1;
@@ -343,12 +345,24 @@ int h5file_lock(const char *h5_path) {
   return fd;
 }
 
+int h5file_lock_or_fail(const char *h5_path) {
+  int fd = h5file_lock(h5_path);
+  if (fd < 0 && errno == ELOOP)
+    ef_error_set(EF_EIO,
+                 "cannot lock %s for writing: its lock file (.<name>.lock "
+                 "beside it) is a symbolic link; refusing to follow it",
+                 h5_path);
+  else if (fd < 0)
+    ef_error_set(EF_EIO, "cannot lock %s for writing: %s", h5_path,
+                 strerror(errno));
+  return fd;
+}
+
 int h5file_merge(const char *h5_path, const out_part *parts, size_t n,
                  const char *config_dir, int gzip) {
-  int lock = h5file_lock(h5_path);
+  int lock = h5file_lock_or_fail(h5_path);
   if (lock < 0)
-    return ef_error_set(EF_EIO, "cannot lock %s for writing: %s", h5_path,
-                        strerror(errno));
+    return ef_last_error_code();
   int rc = h5file_merge_locked(h5_path, parts, n, config_dir, gzip);
   close(lock); /* releases the lock */
   return rc;

@@ -269,8 +269,13 @@ void store_claim_release(claim *c) {
 int store_prepare(const store *st) {
   /* A missing output folder is created; then what dead runs of this host
    * left in it goes (out_sweep.h), before anything of ours is there. */
-  int rc = write_mkdirs(st->dir);
-  if (rc != EF_OK)
+  int rc = EF_OK;
+  /* A parts folder planted as a symlink would have parts written into,
+   * and deleted from, the folder it points to. */
+  if (strcmp(st->dir, st->out_path) != 0 &&
+      (rc = write_refuse_symlink(st->dir)) != EF_OK)
+    return rc;
+  if ((rc = write_mkdirs(st->dir)) != EF_OK)
     return rc;
   if (out_sweep(st->out_path, NULL) != EF_OK ||
       (strcmp(st->dir, st->out_path) != 0 && out_sweep(st->dir, NULL) != EF_OK))

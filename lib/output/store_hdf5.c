@@ -17,6 +17,7 @@
 #include "output/h5file.h"
 #include "output/parts.h"
 #include "output/store_format.h"
+#include "output/write.h"
 #include "output/write_internal.h"
 #include "util/error.h"
 
@@ -80,12 +81,11 @@ static int hdf5_finish(const char *out_path, int gzip) {
   char *parts_dir = in_out_path(out_path, HDF5_PARTS);
   out_part *parts = NULL;
   size_t n = 0;
-  int rc = h5 && parts_dir ? EF_OK : EF_ENOMEM;
+  int rc = h5 && parts_dir ? write_refuse_symlink(parts_dir) : EF_ENOMEM;
   /* Listed under the lock: another run's merge removes what it merged. */
-  int lock = rc == EF_OK ? h5file_lock(h5) : -1;
+  int lock = rc == EF_OK ? h5file_lock_or_fail(h5) : -1;
   if (rc == EF_OK && lock < 0)
-    rc = ef_error_set(EF_EIO, "cannot lock %s for writing: %s", h5,
-                      strerror(errno));
+    rc = ef_last_error_code();
   /* Unfinished parts (no features yet) are left for their writer. */
   if (rc == EF_OK && (rc = parts_scan(parts_dir, 0, &parts, &n)) == EF_OK &&
       n > 0 &&

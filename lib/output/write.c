@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "output/store_format.h"
 #include "output/write_internal.h"
@@ -115,6 +116,21 @@ int write_file_atomic(const char *path, const void *data, size_t len) {
    * umask still applies. */
   int rc = fs_write_atomic(path, data, len, 0666, &step);
   return rc ? fs_failure(path, rc, step) : EF_OK;
+}
+
+int write_refuse_symlink(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) != 0) {
+    if (errno == ENOENT)
+      return EF_OK;
+    return ef_error_set(EF_EIO, "cannot check %s: %s", path, strerror(errno));
+  }
+  if (S_ISLNK(st.st_mode))
+    return ef_error_set(EF_EIO,
+                        "%s is a symbolic link; refusing to write or delete "
+                        "through it (remove it, or make it a real folder)",
+                        path);
+  return EF_OK;
 }
 
 int write_mkdirs(const char *dir) {

@@ -33,6 +33,10 @@ int write_output_complete(const char *path, ef_out_format fmt);
  * and syncs the folder (on failure tmp is removed). */
 char *write_temp_path(const char *path);
 int write_commit(const char *tmp, const char *path);
+/* EF_EIO naming path when it is a symbolic link (a folder or file this
+ * tool creates or deletes in must be its own); EF_OK when it is not, or
+ * does not exist. */
+int write_refuse_symlink(const char *path);
 /* Creates a folder and its parents. */
 int write_mkdirs(const char *dir);
 

@@ -220,3 +220,38 @@ def test_dot_uid_reaches_the_hdf5_file(clips, models, tmp_path):
     p = run_cli("merge", "--out", str(merged), str(pt), check=0)
     with h5py.File(merged, "r") as f:
         assert np.array_equal(f[".x"][0:], torch.load(pt / ".x.pt").numpy())
+
+
+def test_hdf5_lock_and_parts_symlinks_are_refused(clips, models, tmp_path):
+    """A planted .features.h5.lock symlink created its target outside
+    out_path; a features.h5.parts symlink had parts written into, and
+    deleted from, the folder it points to. Both are refused, naming them,
+    and nothing outside out_path is created, changed or deleted."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    keep = outside / "c00.npy"
+    keep.write_bytes(b"someone else's file")
+    out = tmp_path / "h"
+    out.mkdir()
+    os.symlink(outside / "made.lock", out / ".features.h5.lock")
+    args = bitwise_args(clips, models, out, "io.out_format=hdf5",
+                        "io.uid_list=[c00]")
+    p = run_cli(*args, check=1)
+    assert f"cannot lock {out}/features.h5 for writing" in p.stderr
+    assert "symbolic link" in p.stderr
+    assert sorted(os.listdir(outside)) == ["c00.npy"]
+    assert not (out / "features.h5").exists()
+    os.remove(out / ".features.h5.lock")
+    # Its part was kept: the rerun merges it without computing.
+    p = run_cli(*args, check=0)
+    assert "0 done, 1 skipped" in p.stdout, p.stdout
+    assert (out / "features.h5").exists()
+
+    out2 = tmp_path / "h2"
+    out2.mkdir()
+    os.symlink(outside, out2 / "features.h5.parts")
+    p = run_cli(*bitwise_args(clips, models, out2, "io.out_format=hdf5",
+                              "io.uid_list=[c00]"), check=1)
+    assert f"{out2}/features.h5.parts is a symbolic link" in p.stderr
+    assert sorted(os.listdir(outside)) == ["c00.npy"]
+    assert keep.read_bytes() == b"someone else's file"
