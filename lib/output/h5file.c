@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "output/fingerprint.h"
@@ -316,33 +317,59 @@ static int copy_kept(hid_t src, int layout, hid_t dst, hid_t dst_times,
 
 /* ---- The merge ---------------------------------------------------------- */
 
-int h5file_lock(const char *h5_path) {
+char *h5file_lock_path(const char *h5_path) {
   const char *slash = strrchr(h5_path, '/');
   size_t dl = slash ? (size_t)(slash - h5_path) + 1 : 0;
   size_t n = strlen(h5_path) + 8;
   char *lp = malloc(n);
+  if (lp)
+    snprintf(lp, n, "%.*s.%s.lock", (int)dl, h5_path, h5_path + dl);
+  return lp;
+}
+
+/* 1 if fd is still the file named path (a finishing run removes the lock
+ * file while it holds it: a waiter that then gets the lock of the
+ * removed file must start over on a new one). */
+static int still_named(int fd, const char *path) {
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
+int h5file_lock(const char *h5_path) {
+  char *lp = h5file_lock_path(h5_path);
   if (!lp)
     return -1;
-  snprintf(lp, n, "%.*s.%s.lock", (int)dl, h5_path, h5_path + dl);
-  /* O_NOFOLLOW: a planted symlink must not create or lock a file
-   * elsewhere. */
-  int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
-  free(lp);
-  if (fd < 0)
-    return -1;
-  struct flock fl;
-  memset(&fl, 0, sizeof fl);
-  fl.l_type = F_WRLCK;
-  fl.l_whence = SEEK_SET;
-  int r;
-  while ((r = fcntl(fd, F_SETLKW, &fl)) != 0 && errno == EINTR)
-    ;
-  /* A filesystem without locks still gets atomic renames. */
-  if (r != 0 && errno != ENOLCK && errno != EOPNOTSUPP) {
+  for (int attempt = 0; attempt < 64; attempt++) {
+    /* O_NOFOLLOW: a planted symlink must not create or lock a file
+     * elsewhere. */
+    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd < 0)
+      break;
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    int r;
+    while ((r = fcntl(fd, F_SETLKW, &fl)) != 0 && errno == EINTR)
+      ;
+    /* A filesystem without locks still gets atomic renames. */
+    if (r != 0 && errno != ENOLCK && errno != EOPNOTSUPP) {
+      int e = errno;
+      close(fd);
+      errno = e;
+      break;
+    }
+    if (r != 0 || still_named(fd, lp)) {
+      free(lp);
+      return fd;
+    }
     close(fd);
-    return -1;
   }
-  return fd;
+  int e = errno;
+  free(lp);
+  errno = e;
+  return -1;
 }
 
 int h5file_lock_or_fail(const char *h5_path) {

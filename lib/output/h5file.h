@@ -43,6 +43,9 @@ int h5file_merge(const char *h5_path, const out_part *parts, size_t n,
  * waited for. The fd (close it to unlock; a classic POSIX lock, so one
  * per process at a time), or -1 with errno. */
 int h5file_lock(const char *h5_path);
+/* "<dir>/.<name>.lock"; caller frees (NULL: out of memory). A holder may
+ * remove it (h5file_lock then starts over on a new file). */
+char *h5file_lock_path(const char *h5_path);
 /* The same, with the ef_ error naming the file when it fails (a lock file
  * that is a symbolic link is refused: O_NOFOLLOW). */
 int h5file_lock_or_fail(const char *h5_path);

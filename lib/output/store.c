@@ -5,10 +5,13 @@
  */
 #include "output/store.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "output/fingerprint.h"
 #include "output/out_sweep.h"
@@ -253,11 +256,60 @@ int store_write(const store *st, const char *uid, int is_stereo,
   return rc;
 }
 
+/* 1 if the store's output of uid is this run's (any stereo line). */
+static int uid_matches(const store *st, const char *uid) {
+  store_answer a;
+  if (store_state(st, uid, STORE_STEREO_UNKNOWN, &a) != EF_OK)
+    return 0;
+  int same = a.verdict == STORE_DONE;
+  store_answer_clear(&a);
+  return same;
+}
+
+static int ends_with(const char *s, const char *suffix) {
+  size_t a = strlen(s), b = strlen(suffix);
+  return a > b && strcmp(s + a - b, suffix) == 0;
+}
+
+int store_all_match(const store *st) {
+  if (!st->run_text)
+    return 0;
+  /* A gathering format's file. */
+  for (size_t i = 0; i < st->idx.n; i++)
+    if (!uid_matches(st, st->idx.uids[i]))
+      return 0;
+  /* Each uid's own file (a part, for hdf5). */
+  const char *ext = store_format_of(st->wfmt)->ext;
+  DIR *d = opendir(st->dir);
+  if (!d)
+    return errno == ENOENT && st->f->index_load;
+  int all = 1;
+  struct dirent *e;
+  while (all && (e = readdir(d))) {
+    const char *name = e->d_name;
+    if (!ends_with(name, ext) || ends_with(name, ".times.npy"))
+      continue;
+    char *uid = strndup(name, strlen(name) - strlen(ext));
+    all = uid && uid_matches(st, uid);
+    free(uid);
+  }
+  closedir(d);
+  return all;
+}
+
 int store_claim(const store *st, const char *uid, claim *c, char **holder) {
   char *out = write_output_path(st->dir, uid, st->wfmt);
   if (!out)
     return ef_last_error_code();
   int rc = claim_take(out, c, holder);
+  /* Another run's clean finish may have removed an empty parts folder
+   * (store_hdf5.c): it is made again. */
+  if (rc < 0 && strcmp(st->dir, st->out_path) != 0 &&
+      access(st->dir, F_OK) != 0 && write_refuse_symlink(st->dir) == EF_OK &&
+      write_mkdirs(st->dir) == EF_OK) {
+    ef_error_clear();
+    rc = claim_take(out, c, holder);
+  }
   free(out);
   return rc;
 }

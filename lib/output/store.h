@@ -134,6 +134,15 @@ int store_finish(store *st);
  * computed something (store_config.c). */
 int store_write_config(const store *st, const ef_config *cfg, int defer,
                        int *deferred);
+/* After such a run: when every output is this run's now
+ * (store_all_match; io.on_mismatch=redo replaced them all), config.yaml
+ * is rewritten as this run's record; else nothing is done. */
+int store_config_take_over(const store *st, const ef_config *cfg);
+
+/* 1 if every complete output the store holds (each uid's files and a
+ * gathering format's file) is this run's, else 0: then config.yaml may
+ * describe this run, whatever run wrote it before. */
+int store_all_match(const store *st);
 
 /* The io.out_format name of fmt. */
 const char *store_format_name(ef_out_format fmt);

@@ -9,6 +9,9 @@
  * fingerprint (an older version's) is kept the same way. That other file
  * describes what this run computes, so it is only written once the run
  * has computed something: with defer set, *deferred says it is due.
+ * Once every output in the folder is this run's, config.yaml itself is
+ * rewritten (the other run's outputs are gone), beside the
+ * config-<hex>.yaml written before.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +60,8 @@ static char *record_text(const char *hex, const char *run_text,
   return text;
 }
 
-int store_write_config(const store *st, const ef_config *cfg, int defer,
-                       int *deferred) {
+static int write_config(const store *st, const ef_config *cfg, int defer,
+                        int *deferred, int take_over) {
   const char *out_path = store_out_path(st), *run_text = store_run_text(st);
   char *yaml = NULL, *path = NULL, *text = NULL;
   char hex[FINGERPRINT_HEX_LEN + 1] = "";
@@ -86,7 +89,10 @@ int store_write_config(const store *st, const ef_config *cfg, int defer,
       *deferred = 1;
       goto cleanup;
     }
-    snprintf(path, len, "%s/config-%.16s.yaml", out_path, hex);
+    /* After io.on_mismatch=redo has replaced every output, config.yaml
+     * would describe nothing left in the folder: it becomes this run's. */
+    if (!take_over)
+      snprintf(path, len, "%s/config-%.16s.yaml", out_path, hex);
   }
   if (!(text = record_text(hex, run_text, yaml)))
     rc = ef_error_set(EF_ENOMEM, "out of memory");
@@ -97,4 +103,15 @@ cleanup:
   free(path);
   free(yaml);
   return rc;
+}
+
+int store_write_config(const store *st, const ef_config *cfg, int defer,
+                       int *deferred) {
+  return write_config(st, cfg, defer, deferred, 0);
+}
+
+int store_config_take_over(const store *st, const ef_config *cfg) {
+  if (!store_all_match(st))
+    return EF_OK;
+  return write_config(st, cfg, 0, NULL, 1);
 }

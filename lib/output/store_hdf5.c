@@ -86,6 +86,14 @@ static int hdf5_finish(const char *out_path, int gzip) {
   int lock = rc == EF_OK ? h5file_lock_or_fail(h5) : -1;
   if (rc == EF_OK && lock < 0)
     rc = ef_last_error_code();
+  /* Another run's clean finish may have merged our parts and removed
+   * the folder: nothing is left to merge. */
+  if (rc == EF_OK && access(parts_dir, F_OK) != 0 && errno == ENOENT) {
+    close(lock);
+    free(parts_dir);
+    free(h5);
+    return EF_OK;
+  }
   /* Unfinished parts (no features yet) are left for their writer. */
   if (rc == EF_OK && (rc = parts_scan(parts_dir, 0, &parts, &n)) == EF_OK &&
       n > 0 &&
@@ -97,6 +105,15 @@ static int hdf5_finish(const char *out_path, int gzip) {
       unlink(parts[i].times);
       unlink(parts[i].fp);
     }
+  }
+  /* A clean finish leaves no run records: an empty parts folder goes
+   * (a run still writing there holds a claim file in it, so it is not
+   * empty), then the lock file, removed while held. */
+  if (rc == EF_OK && rmdir(parts_dir) == 0) {
+    char *lp = h5file_lock_path(h5);
+    if (lp)
+      unlink(lp);
+    free(lp);
   }
   if (lock >= 0)
     close(lock);

@@ -99,10 +99,10 @@ nomem:
   return ef_error_set(EF_ENOMEM, "out of memory");
 }
 
-/* The status after a step that follows the run (the hdf5 flush, the
- * deferred config), without losing the run's own
- * status and message (run_msg, freed): the step's failure wins only over a run
- * that succeeded (fully or partly). */
+/* The status after a step that follows the run (the config record, the
+ * hdf5 merge, the written-outputs check), without losing the run's own
+ * status and message (run_msg, taken before the step, freed): the step's
+ * failure wins only over a run that succeeded (fully or partly). */
 static int keep_status(int rc, int step_rc, char *run_msg) {
   if (step_rc != EF_OK && (rc == EF_OK || rc == EF_EPARTIAL))
     rc = step_rc;
@@ -110,6 +110,11 @@ static int keep_status(int rc, int step_rc, char *run_msg) {
     ef_error_set(rc, "%s", run_msg);
   free(run_msg);
   return rc;
+}
+
+/* The run's message, for keep_status. */
+static char *run_msg(int rc) {
+  return rc != EF_OK ? ef_error_dup() : NULL;
 }
 
 /* Nothing reported as written may be missing: every video done in this
@@ -183,24 +188,30 @@ int ef_perform_feature_extraction(const ef_config *cfg,
       goto done;
   }
   rc = pipeline_run(model, s, r.store, pv, r.count, &p, st->res, &st->times);
-  {
-    /* Also after a cancelled run: what is done goes into a gathering
-     * format's file (hdf5). */
-    char *msg = rc != EF_OK ? ef_error_dup() : NULL;
-    double ts = now_seconds();
-    int frc = store_finish(r.store);
-    st->times.seconds[EF_TIME_SAVE] += now_seconds() - ts;
-    rc = keep_status(rc, frc, msg);
+  /* The deferred config-<hex>.yaml goes first: the hdf5 merge puts it in
+   * each new dataset's config attribute. Steps after the run keep its
+   * status: the features are written either way. */
+  int due = deferred && ef_stats_count(st, EF_VIDEO_DONE) > 0;
+  char *msg = NULL;
+  if (due) {
+    msg = run_msg(rc);
+    rc = keep_status(rc, store_write_config(r.store, cfg, 0, NULL), msg);
   }
+  /* Also after a cancelled run: what is done goes into a gathering
+   * format's file (hdf5). */
+  double ts = now_seconds();
+  msg = run_msg(rc);
+  rc = keep_status(rc, store_finish(r.store), msg);
+  st->times.seconds[EF_TIME_SAVE] += now_seconds() - ts;
   if (!s->debug_mode && (rc == EF_OK || rc == EF_EPARTIAL)) {
-    char *msg = rc != EF_OK ? ef_error_dup() : NULL;
+    msg = run_msg(rc);
     rc = keep_status(rc, check_written(&r, st), msg);
   }
-  if (deferred && ef_stats_count(st, EF_VIDEO_DONE) > 0) {
-    /* Keeps the run's status: the features are written either way. */
-    char *msg = rc != EF_OK ? ef_error_dup() : NULL;
-    int crc = store_write_config(r.store, cfg, 0, NULL);
-    rc = keep_status(rc, crc, msg);
+  /* Every output is this run's now (io.on_mismatch=redo replaced them
+   * all): config.yaml becomes this run's record. */
+  if (due) {
+    msg = run_msg(rc);
+    rc = keep_status(rc, store_config_take_over(r.store, cfg), msg);
   }
   st->times.seconds[EF_TIME_OVERALL] = now_seconds() - t0;
 done:

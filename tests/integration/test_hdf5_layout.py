@@ -132,3 +132,34 @@ def test_group_layout_resumes_and_is_converted(tmp_path, models):
             assert np.array_equal(f[TIMES][u][()], t)
             assert dict(f[u].attrs) == attrs
         assert f[TIMES]["c02"].shape == (f["c02"].shape[0], 2)
+
+
+def test_redo_leaves_no_stale_records(tmp_path, models):
+    """io.on_mismatch=redo on hdf5: the new datasets keep a config
+    attribute, config.yaml describes the run once every uid is its, and a
+    clean finish leaves neither features.h5.parts/ nor the lock file."""
+    vids = tmp_path / "v"
+    uids = make_clips(vids, 2, seconds=2.0)
+    out = tmp_path / "h"
+    args = extract_args("mvit_k400", vids, out, models / "tiny_video.pt",
+                        "io.out_format=hdf5", "--quiet")
+    run_cli(*args, check=0)
+    assert sorted(os.listdir(out)) == ["config.yaml", "features.h5"]
+    first = (out / "config.yaml").read_text()
+    # Redo one uid: c01 still has the first run's features, so config.yaml
+    # stays the first run's and this run's goes beside it.
+    run_cli(*args, "inference_config.stride=8", "io.on_mismatch=redo",
+            "io.uid_list=[c00]", check=0)
+    assert (out / "config.yaml").read_text() == first
+    with h5py.File(out / "features.h5", "r") as f:
+        assert "stride: 8" in f["c00"].attrs["config"]
+        assert "stride: 16" in f["c01"].attrs["config"]
+    # Redo the other: every output is this run's now.
+    run_cli(*args, "inference_config.stride=8", "io.on_mismatch=redo",
+            check=0)
+    assert "stride: 8" in (out / "config.yaml").read_text()
+    with h5py.File(out / "features.h5", "r") as f:
+        for u in uids:
+            assert "stride: 8" in f[u].attrs["config"]
+    left = sorted(n for n in os.listdir(out) if not n.startswith("config"))
+    assert left == ["features.h5"]
