@@ -7,10 +7,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "output/fingerprint.h"
@@ -317,6 +319,39 @@ static int copy_kept(hid_t src, int layout, hid_t dst, hid_t dst_times,
 
 /* ---- The merge ---------------------------------------------------------- */
 
+static uint64_t file_size(const char *path) {
+  struct stat st;
+  return path && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* libhdf5 1.10 can crash, not fail, when the disk fills while it copies
+ * objects (H5Ocopy), so the space the new file needs is checked first:
+ * the old file plus the parts' features and times, and a margin for
+ * HDF5's own structures. */
+static int check_space(const char *h5_path, const char *tmp,
+                       const out_part *parts, size_t n) {
+  uint64_t need = file_size(h5_path) + ((uint64_t)1 << 20);
+  for (size_t i = 0; i < n; i++)
+    need += file_size(parts[i].features) + file_size(parts[i].times) + 4096;
+  need += need / 16;
+  char *dir = write_dir_of(tmp);
+  if (!dir)
+    return EF_ENOMEM;
+  struct statvfs vfs;
+  int ok = statvfs(dir, &vfs) == 0;
+  free(dir);
+  if (!ok)
+    return EF_OK; /* no figure: the writes themselves will say */
+  uint64_t avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
+  if (avail >= need)
+    return EF_OK;
+  return ef_error_set(EF_EIO,
+                      "cannot write %s: not enough free space (the new file "
+                      "needs about %.1f MB, %.1f MB are free); nothing was "
+                      "changed",
+                      h5_path, (double)need / 1e6, (double)avail / 1e6);
+}
+
 char *h5file_lock_path(const char *h5_path) {
   const char *slash = strrchr(h5_path, '/');
   size_t dl = slash ? (size_t)(slash - h5_path) + 1 : 0;
@@ -417,6 +452,8 @@ int h5file_merge_locked(const char *h5_path, const out_part *parts, size_t n,
       goto cleanup;
     }
   }
+  if ((rc = check_space(h5_path, tmp, parts, n)) != EF_OK)
+    goto cleanup;
   dst = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
   if (dst < 0 || h5attr_put_str(dst, "format", H5_FORMAT) != 0 ||
       (times = H5Gcreate2(dst, H5_TIMES, H5P_DEFAULT, H5P_DEFAULT,

@@ -118,6 +118,15 @@ int write_file_atomic(const char *path, const void *data, size_t len) {
   return rc ? fs_failure(path, rc, step) : EF_OK;
 }
 
+char *write_dir_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char *d = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
+                  : strdup(".");
+  if (!d)
+    ef_error_set(EF_ENOMEM, "out of memory");
+  return d;
+}
+
 int write_refuse_symlink(const char *path) {
   struct stat st;
   if (lstat(path, &st) != 0) {

@@ -33,6 +33,9 @@ int write_output_complete(const char *path, ef_out_format fmt);
  * and syncs the folder (on failure tmp is removed). */
 char *write_temp_path(const char *path);
 int write_commit(const char *tmp, const char *path);
+/* The folder of path ("." for a bare name, "/" for the root's files);
+ * caller frees (NULL: out of memory, with the error set). */
+char *write_dir_of(const char *path);
 /* EF_EIO naming path when it is a symbolic link (a folder or file this
  * tool creates or deletes in must be its own); EF_OK when it is not, or
  * does not exist. */

@@ -255,3 +255,48 @@ def test_hdf5_lock_and_parts_symlinks_are_refused(clips, models, tmp_path):
     assert f"{out2}/features.h5.parts is a symbolic link" in p.stderr
     assert sorted(os.listdir(outside)) == ["c00.npy"]
     assert keep.read_bytes() == b"someone else's file"
+
+
+def fake_outputs(folder, uids, rows=300, dims=1000):
+    """Complete per-video outputs (.pt, .times.npy, .fp) of rows x dims
+    float32 features, about rows * dims * 4 bytes each."""
+    import numpy as np
+    folder.mkdir(parents=True, exist_ok=True)
+    desc = "model_config.kind: hand-made\n"
+    for u in uids:
+        torch.save(torch.rand(rows, dims), folder / f"{u}.pt")
+        t = np.arange(rows, dtype=np.float64)
+        np.save(folder / f"{u}.times.npy", np.stack([t, t + 1], axis=1))
+        (folder / f"{u}.fp").write_text(
+            "ego4dfeat fingerprint 1\nfingerprint: "
+            + hashlib.sha256(desc.encode()).hexdigest() + "\n" + desc)
+
+
+def test_merge_full_disk_and_dead_temporaries(tmp_path, mount):
+    """merge on a disk without room for the new file fails naming the
+    file, the space needed and free, exit 1, without a crash; the file is
+    left as it was. A dead merge's temporary is swept; --out DIR says it
+    is a directory."""
+    disk = mount(tmp_path / "disk", "size=3m")
+    h5 = disk / "all.h5"
+    fake_outputs(tmp_path / "a", ["a0"])            # 1.2 MB
+    run_cli("merge", "--out", str(h5), str(tmp_path / "a"), check=0)
+    before = h5.read_bytes()
+    fake_outputs(tmp_path / "b", ["b0"])
+    p = run_cli("merge", "--out", str(h5), str(tmp_path / "b"), check=1)
+    assert f"cannot write {h5}: not enough free space" in p.stderr, p.stderr
+    assert "MB are free" in p.stderr
+    assert h5.read_bytes() == before
+    assert sorted(os.listdir(disk)) == [".all.h5.lock", "all.h5"]
+
+    # A kill -9 mid-merge leaves a temporary of a dead pid: swept.
+    from conftest import dead_pid, host_token
+    stale = tmp_path / f".m.h5.tmp.{host_token()}.{dead_pid()}.{'0' * 16}"
+    stale.write_bytes(b"half a file")
+    run_cli("merge", "--out", str(tmp_path / "m.h5"), str(tmp_path / "a"),
+            check=0)
+    assert not stale.exists()
+
+    p = run_cli("merge", "--out", str(tmp_path), str(tmp_path / "a"))
+    assert p.returncode == 1
+    assert f"{tmp_path} is a directory" in p.stderr
