@@ -8,16 +8,16 @@
 #include "cli.h"
 
 void cmd_merge_help(FILE *f) {
-  fprintf(
-      f,
-      "usage: ego4dfeat merge --out FILE.h5 DIR\n\n"
-      "Builds FILE.h5 from DIR's per-video outputs: every <uid>.pt or "
-      "<uid>.npy with\nits <uid>.times.npy and <uid>.fp becomes group /<uid> "
-      "(datasets features,\nwindow_start, window_end; attributes "
-      "fingerprint, provenance, config). uids\nalready in FILE.h5 are kept "
-      "unless DIR has them. The file is written under a\ntemporary name "
-      "and renamed: a crash leaves the old file as it was. An output\n"
-      "without times or fingerprint (an older version's) is an error.\n");
+  fprintf(f,
+          "usage: ego4dfeat merge --out FILE.h5 DIR\n\n"
+          "Builds FILE.h5 from DIR's per-video outputs: every <uid>.pt or "
+          "<uid>.npy with\nits <uid>.times.npy and <uid>.fp becomes dataset "
+          "/<uid> (float32 [N, ...],\nattributes fingerprint, provenance, "
+          "config; Ego4D's readers open f[uid][0:])\nand /_window_times/<uid> "
+          "(float64 [N, 2]). uids already in FILE.h5 are kept\nunless DIR has "
+          "them. The file is written under a\ntemporary name and renamed: a "
+          "crash leaves the old file as it was. An output\nwithout times or "
+          "fingerprint (an older version's) is an error.\n");
 }
 
 int cmd_merge(int argc, char **argv) {

@@ -383,13 +383,16 @@ EF_API int ef_perform_feature_extraction(const ef_config *cfg,
 EF_API int ef_outputs_check(const ef_config *cfg);
 
 /* Builds the HDF5 file h5_path from the per-video outputs in dir (every
- * <uid>.pt or <uid>.npy with its <uid>.times.npy and <uid>.fp): one group
- * /<uid> per video with datasets features (float32 [windows, ...]),
- * window_start and window_end (float64 [windows], seconds) and string
- * attributes fingerprint, provenance (the text the fingerprint hashes)
- * and config (the YAML of the run that wrote it, when dir still has it);
- * the root has attribute format = "ego4dfeat features 1". uids already in
- * h5_path are kept unless dir has them too. The new file is built under
+ * <uid>.pt or <uid>.npy with its <uid>.times.npy and <uid>.fp): per video
+ * the float32 [windows, ...] dataset /<uid> (what Ego4D's readers open as
+ * f[uid][0:]) with string attributes fingerprint, provenance (the text
+ * the fingerprint hashes) and config (the YAML of the run that wrote it,
+ * when dir still has it), and the float64 [windows, 2] dataset
+ * /_window_times/<uid> (start, end in seconds); the root has attribute
+ * format = "ego4dfeat features 2". Datasets are chunked; a uid
+ * "_window_times" is EF_EINVAL. uids already in h5_path are kept unless
+ * dir has them too (a file of the first layout, one group per uid, is
+ * converted). The new file is built under
  * a temporary name and renamed over h5_path (under an fcntl lock on
  * <dir of h5_path>/.<name>.lock), so a crash never damages what was
  * there. EF_EINVAL naming the file for an output without complete times

@@ -9,12 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/settings.h"
 #include "util/error.h"
 
 #define PATH_MAX_LEN 512
 
-static const char *const out_formats[] = {"pt", "npy", "hdf5", NULL};
 static const char *const on_mismatch[] = {"refuse", "redo", "skip", NULL};
+/* io.hdf5_compression: gzip alone is h5py's default level, 4. */
+static const char *const hdf5_compressions[] = {
+    "none",   "gzip",   "gzip-1", "gzip-2", "gzip-3", "gzip-4",
+    "gzip-5", "gzip-6", "gzip-7", "gzip-8", "gzip-9", NULL};
 static const char *const dataset_versions[] = {"ego4d", "egoexo", NULL};
 static const char *const dtypes[] = {"float32", "float16", NULL};
 static const char *const hwaccels[] = {"auto", "cuda", "none", NULL};
@@ -53,8 +57,9 @@ static const cfg_schema_entry schema[] = {
     NULLABLE("io.uid_list", CFG_S_LIST_STR),
     AT_LEAST("io.video_limit", -1),
     KEY("io.out_path", CFG_S_STR),
-    CHOICE("io.out_format", out_formats),
+    CHOICE("io.out_format", settings_out_format_names),
     CHOICE("io.on_mismatch", on_mismatch),
+    CHOICE("io.hdf5_compression", hdf5_compressions),
     KEY("io.debug_mode", CFG_S_BOOL),
     NULLABLE("io.debug_path", CFG_S_STR),
     KEY("io.exclude_no_audio", CFG_S_BOOL),

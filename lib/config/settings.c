@@ -341,18 +341,37 @@ static int read_kind(const ef_config *c, ef_settings *s) {
   return EF_OK;
 }
 
-/* io.out_format and io.on_mismatch: what is written, and what is done with
- * outputs of another model or version. */
+const char *const settings_out_format_names[] = {
+    STORE_FORMATS(STORE_FORMAT_NAME_) NULL};
+
+/* io.out_format, io.hdf5_compression and io.on_mismatch: what is written, and
+ * what is done with outputs of another model or version. */
 static int read_output_choices(const ef_config *c, ef_settings *s) {
   const char *fmt = NULL, *mm = NULL;
   if (ef_config_get_string(c, "io.out_format", &fmt) == EF_OK) {
-    if (strcmp(fmt, "npy") == 0)
-      s->out_format = EF_FORMAT_NPY;
-    else if (strcmp(fmt, "hdf5") == 0)
-      s->out_format = EF_FORMAT_HDF5;
-    else if (strcmp(fmt, "pt") != 0)
+    int k = 0;
+    while (settings_out_format_names[k] &&
+           strcmp(fmt, settings_out_format_names[k]) != 0)
+      k++;
+    if (!settings_out_format_names[k]) {
+      char list[256] = "";
+      for (int j = 0; settings_out_format_names[j]; j++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                 j ? ", " : "", settings_out_format_names[j]);
+      return ef_error_set(EF_ECONFIG, "io.out_format: '%s' is not one of %s",
+                          fmt, list);
+    }
+    s->out_format = (ef_out_format)k;
+  }
+  const char *gz = NULL;
+  if (ef_config_get_string(c, "io.hdf5_compression", &gz) == EF_OK &&
+      strcmp(gz, "none") != 0) {
+    s->hdf5_gzip = strcmp(gz, "gzip") == 0 ? 4 : atoi(gz + 5);
+    if (strncmp(gz, "gzip", 4) != 0 || s->hdf5_gzip < 1 || s->hdf5_gzip > 9)
       return ef_error_set(EF_ECONFIG,
-                          "io.out_format: '%s' is not pt, npy or hdf5", fmt);
+                          "io.hdf5_compression: '%s' is not none, gzip or "
+                          "gzip-1 ... gzip-9",
+                          gz);
   }
   if (ef_config_get_string(c, "io.on_mismatch", &mm) == EF_OK) {
     if (strcmp(mm, "redo") == 0)

@@ -10,14 +10,17 @@
 #include <stdint.h>
 
 #include "ego4dfeat/ego4dfeat.h"
+#include "output/store_formats.h"
 
-/* EF_FORMAT_HDF5: one <out_path>/features.h5; videos are first written
- * as .npy parts, then merged into it (write_hdf5.h). */
+/* io.out_format: EF_FORMAT_PT, _NPY, _HDF5, ... in the order of the one
+ * list of formats (output/store_formats.h; output/store.h says what each
+ * writes). */
 typedef enum {
-  EF_FORMAT_PT = 0,
-  EF_FORMAT_NPY = 1,
-  EF_FORMAT_HDF5 = 2
+  STORE_FORMATS(STORE_FORMAT_ENUM_) EF_FORMAT_COUNT_
 } ef_out_format;
+
+/* The io.out_format names, in enum order, NULL-terminated. */
+extern const char *const settings_out_format_names[];
 
 /* io.on_mismatch: what to do with a complete output whose fingerprint
  * differs from this run's, or that has none (provenance.h). */
@@ -49,6 +52,7 @@ typedef struct {
   ef_out_format out_format;
   int filter_completed;
   ef_on_mismatch on_mismatch;
+  int hdf5_gzip; /* io.hdf5_compression: gzip level 1-9, 0 none */
   int debug_mode;
   char *debug_path;
   int exclude_no_audio;

@@ -1,10 +1,14 @@
 /*
  * api_merge.c - ef_merge_hdf5: a folder of per-video outputs (features,
- * times, fingerprints) into one HDF5 file (write_hdf5.h).
+ * times, fingerprints) into one HDF5 file (h5file.h).
  */
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
-#include "output/write_hdf5.h"
+#include "output/h5file.h"
+#include "output/out_sweep.h"
+#include "output/write.h"
 #include "util/error.h"
 
 int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged) {
@@ -12,18 +16,32 @@ int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged) {
     *merged = 0;
   if (!dir || !h5_path || !*dir || !*h5_path)
     return ef_error_set(EF_EINVAL, "ef_merge_hdf5: no folder or file");
-  hdf5_part *parts = NULL;
+  struct stat st;
+  if (stat(h5_path, &st) == 0 && S_ISDIR(st.st_mode))
+    return ef_error_set(EF_EINVAL,
+                        "%s is a directory; give the HDF5 file to write "
+                        "(e.g. %s/features.h5)",
+                        h5_path, h5_path);
+  /* What merges killed earlier (kill -9, a crash) left beside the file:
+   * temporaries of dead processes of this host (out_sweep.h). */
+  char *h5_dir = write_dir_of(h5_path);
+  if (!h5_dir)
+    return EF_ENOMEM;
+  if (out_sweep(h5_dir, NULL) != EF_OK)
+    ef_error_clear(); /* the merge's own writes say what is wrong */
+  free(h5_dir);
+  out_part *parts = NULL;
   size_t n = 0;
-  int rc = hdf5_parts_scan(dir, 1, &parts, &n);
+  int rc = parts_scan(dir, 1, &parts, &n);
   if (rc != EF_OK)
     return rc;
   if (n == 0)
     rc = ef_error_set(EF_ENOTFOUND, "%s holds no .pt or .npy feature files",
                       dir);
   else
-    rc = hdf5_merge(h5_path, parts, n, dir);
+    rc = h5file_merge(h5_path, parts, n, dir, 0);
   if (rc == EF_OK && merged)
     *merged = n;
-  hdf5_parts_free(parts, n);
+  parts_free(parts, n);
   return rc;
 }

@@ -172,6 +172,18 @@ int provenance_write_output(const char *out_file, ef_out_format fmt,
                             const char *desc, const float *data,
                             const int64_t *shape, int ndim,
                             const double *starts, const double *ends) {
+  store_output o = {.data = data,
+                    .shape = shape,
+                    .ndim = ndim,
+                    .starts = starts,
+                    .ends = ends,
+                    .windows = shape[0]};
+  return provenance_write(out_file, fmt, times_file, fp_file, desc, &o);
+}
+
+int provenance_write(const char *out_file, ef_out_format fmt,
+                     const char *times_file, const char *fp_file,
+                     const char *desc, const store_output *o) {
   /* Old features go first: until the new ones are renamed in, the
    * fingerprint about to be written must claim no file. */
   if (unlink(out_file) != 0 && errno != ENOENT)
@@ -188,8 +200,8 @@ int provenance_write_output(const char *out_file, ef_out_format fmt,
   int rc = write_file_atomic(fp_file, fp, strlen(fp));
   free(fp);
   if (rc == EF_OK)
-    rc = write_times(times_file, starts, ends, shape[0]);
+    rc = write_times(times_file, o->starts, o->ends, o->windows);
   if (rc == EF_OK)
-    rc = write_features(out_file, fmt, data, shape, ndim);
+    rc = write_output(out_file, fmt, o);
   return rc;
 }

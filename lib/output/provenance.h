@@ -23,6 +23,11 @@
 
 #include "config/settings.h"
 #include "output/fingerprint.h"
+#include "output/store.h"
+
+/* The first line of a run's config.yaml: this, then the SHA-256 of the
+ * run's description (store_config.c writes it, h5file.c reads it). */
+#define PROVENANCE_RUN_FP_PREFIX "# ego4dfeat run fingerprint: "
 
 typedef enum {
   PROV_TODO = 0,     /* no complete output: compute it */
@@ -62,5 +67,9 @@ int provenance_write_output(const char *out_file, ef_out_format fmt,
                             const char *desc, const float *data,
                             const int64_t *shape, int ndim,
                             const double *starts, const double *ends);
+/* The same for any format's output (store.h). */
+int provenance_write(const char *out_file, ef_out_format fmt,
+                     const char *times_file, const char *fp_file,
+                     const char *desc, const store_output *o);
 
 #endif

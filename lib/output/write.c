@@ -1,5 +1,6 @@
 /*
- * write.c - output paths, the format dispatch, and the atomic file write
+ * write.c - output paths, the per-video write through the format list
+ * (store_format.h), and the atomic file write
  * that every output (features and config.yaml) goes through: fs.c's steps,
  * worded as ef_ errors naming the file.
  *
@@ -18,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "output/store_format.h"
 #include "output/write_internal.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -26,11 +29,12 @@
 /* ---- Paths -------------------------------------------------------------- */
 
 char *write_output_path(const char *dir, const char *uid, ef_out_format fmt) {
-  const char *ext = fmt == EF_FORMAT_NPY ? ".npy" : ".pt";
-  if (!uid) {
-    ef_error_set(EF_EINVAL, "write_output_path: no uid");
+  const store_format *f = store_format_of(fmt);
+  if (!uid || !f || !f->ext) {
+    ef_error_set(EF_EINVAL, "write_output_path: no uid or no per-video format");
     return NULL;
   }
+  const char *ext = f->ext;
   size_t dlen = dir ? strlen(dir) : 0;
   /* "out/" and "out" give the same path; "/" stays the root. */
   while (dlen > 1 && dir[dlen - 1] == '/')
@@ -51,24 +55,16 @@ char *write_output_path(const char *dir, const char *uid, ef_out_format fmt) {
   return p;
 }
 
-int write_features(const char *path, ef_out_format fmt, const float *data,
-                   const int64_t *shape, int ndim) {
+int write_output(const char *path, ef_out_format fmt, const store_output *o) {
   if (!path || !*path)
     return ef_error_set(EF_EINVAL, "write_features: no output path");
-  void *bytes = NULL;
-  size_t len = 0;
-  int rc;
-  switch (fmt) {
-  case EF_FORMAT_PT:
-    rc = write_pt_encode(path, data, shape, ndim, &bytes, &len);
-    break;
-  case EF_FORMAT_NPY:
-    rc = write_npy_encode(path, data, shape, ndim, &bytes, &len);
-    break;
-  default:
+  const store_format *f = store_format_of(fmt);
+  if (!f || !f->encode)
     return ef_error_set(EF_EINVAL, "%s: unknown output format %d", path,
                         (int)fmt);
-  }
+  void *bytes = NULL;
+  size_t len = 0;
+  int rc = f->encode(path, o, &bytes, &len);
   if (rc != EF_OK)
     return rc;
   rc = write_file_atomic(path, bytes, len);
@@ -76,14 +72,17 @@ int write_features(const char *path, ef_out_format fmt, const float *data,
   return rc;
 }
 
+int write_features(const char *path, ef_out_format fmt, const float *data,
+                   const int64_t *shape, int ndim) {
+  store_output o = {.data = data, .shape = shape, .ndim = ndim};
+  return write_output(path, fmt, &o);
+}
+
 int write_output_complete(const char *path, ef_out_format fmt) {
-  if (!path || !*path)
+  const store_format *f = store_format_of(fmt);
+  if (!path || !*path || !f || !f->complete)
     return 0;
-  switch (fmt) {
-  case EF_FORMAT_PT: return write_pt_complete(path);
-  case EF_FORMAT_NPY: return write_npy_complete(path);
-  default: return 0;
-  }
+  return f->complete(path);
 }
 
 /* ---- File-system steps, worded ------------------------------------------ */
@@ -117,6 +116,30 @@ int write_file_atomic(const char *path, const void *data, size_t len) {
    * umask still applies. */
   int rc = fs_write_atomic(path, data, len, 0666, &step);
   return rc ? fs_failure(path, rc, step) : EF_OK;
+}
+
+char *write_dir_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char *d = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
+                  : strdup(".");
+  if (!d)
+    ef_error_set(EF_ENOMEM, "out of memory");
+  return d;
+}
+
+int write_refuse_symlink(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) != 0) {
+    if (errno == ENOENT)
+      return EF_OK;
+    return ef_error_set(EF_EIO, "cannot check %s: %s", path, strerror(errno));
+  }
+  if (S_ISLNK(st.st_mode))
+    return ef_error_set(EF_EIO,
+                        "%s is a symbolic link; refusing to write or delete "
+                        "through it (remove it, or make it a real folder)",
+                        path);
+  return EF_OK;
 }
 
 int write_mkdirs(const char *dir) {

@@ -40,6 +40,10 @@ int write_pt_read(const char *path, float **data, int64_t *shape, int *ndim);
 /* The same for a .npy float32 file. */
 int write_npy_read(const char *path, float **data, int64_t *shape, int *ndim);
 
+/* The message for a uid that .npy outputs cannot hold ("x.times"), or
+ * NULL (*rc EF_OK, or EF_ENOMEM). */
+char *write_npy_uid_problem(const char *uid, int *rc);
+
 /* 1 if the file at path is a complete archive / array, else 0. */
 int write_pt_complete(const char *path);
 int write_npy_complete(const char *path);

@@ -10,11 +10,13 @@
  * memory-mapping).
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "output/store_format.h"
 #include "output/write_internal.h"
 #include "util/error.h"
 
@@ -245,3 +247,39 @@ int write_npy_read(const char *path, float **data, int64_t *shape, int *ndim) {
   *ndim = d;
   return EF_OK;
 }
+
+/* ---- The format's entry (store_format.h) -------------------------------- */
+
+static int npy_encode(const char *what, const store_output *o, void **bytes,
+                      size_t *len) {
+  return write_npy_encode(what, o->data, o->shape, o->ndim, bytes, len);
+}
+
+/* uid "x.times" would write x.times.npy, which is the window times of
+ * uid "x". */
+char *write_npy_uid_problem(const char *uid, int *rc) {
+  *rc = EF_OK;
+  size_t l = strlen(uid);
+  if (l < 6 || strcmp(uid + l - 6, ".times") != 0)
+    return NULL;
+  size_t n = l + 160;
+  char *msg = malloc(n);
+  if (!msg) {
+    *rc = ef_error_set(EF_ENOMEM, "out of memory");
+    return NULL;
+  }
+  snprintf(msg, n,
+           "invalid uid \"%s\": with io.out_format npy or hdf5 a uid may not "
+           "end in \".times\" (its file would be another uid's window times)",
+           uid);
+  return msg;
+}
+
+const store_format store_format_npy = {
+    .ext = ".npy",
+    .takes = STORE_TAKES_TENSOR,
+    .encode = npy_encode,
+    .complete = write_npy_complete,
+    .read = write_npy_read,
+    .uid_problem = write_npy_uid_problem,
+};

@@ -25,6 +25,7 @@
 
 #include <libavutil/crc.h>
 
+#include "output/store_format.h"
 #include "output/write_internal.h"
 #include "util/error.h"
 
@@ -695,3 +696,19 @@ cleanup:
   free(cd);
   return rc;
 }
+
+/* ---- The format's entry (store_format.h) -------------------------------- */
+
+static int pt_encode(const char *what, const store_output *o, void **bytes,
+                     size_t *len) {
+  return write_pt_encode(what, o->data, o->shape, o->ndim, bytes, len);
+}
+
+const store_format store_format_pt = {
+    .ext = ".pt",
+    .takes = STORE_TAKES_TENSOR,
+    .encode = pt_encode,
+    .complete = write_pt_complete,
+    .read = write_pt_read,
+    .uid_problem = NULL,
+};

@@ -9,9 +9,7 @@
 #include <string.h>
 
 #include "input/probe.h"
-#include "output/out_hdf5.h"
-#include "output/out_sweep.h"
-#include "output/write.h"
+#include "output/store.h"
 #include "run/api_results.h"
 #include "run/params.h"
 #include "run/pipeline.h"
@@ -54,7 +52,7 @@ int ef_extract_features(ef_model *model, const ef_config *cfg,
   }
   if (p.torch_threads)
     efs_set_num_threads(p.torch_threads);
-  rc = pipeline_run(model, &s, pv, n, &p, res, &times);
+  rc = pipeline_run(model, &s, NULL, pv, n, &p, res, &times);
   if (rc != EF_OK && rc != EF_EPARTIAL)
     goto fail;
   r->n = n;
@@ -101,7 +99,6 @@ static int stats_make(const run_prep *r, int by_path, ef_stats **out,
   st->fps_den_over_num = (double)r->s.fps_den / (double)r->s.fps_num;
   for (size_t i = 0; i < count; i++) {
     const ef_video *v = &r->list[i];
-    const video_outputs *o = &r->outs[i];
     if (!(st->uids[i] = strdup(v->uid)))
       goto nomem;
     int64_t frames = v->num_frames;
@@ -110,12 +107,8 @@ static int stats_make(const run_prep *r, int by_path, ef_stats **out,
     (*pv)[i] = (pipeline_video){
         .uid = v->uid,
         .path = v->path,
-        .out_file = o->out_file,
-        .times_file = o->times_file,
-        .fp_file = o->fp_file,
-        .fp_text = o->fp_text,
         .reject = v->reject,
-        .skip = v->skip ? v->skip : o->skip,
+        .skip = v->skip,
         .is_stereo = v->is_stereo,
         .has_audio = v->has_audio,
         .windows_estimate = schedule_windows_estimate(&r->s, frames),
@@ -130,10 +123,10 @@ nomem:
   return ef_error_set(EF_ENOMEM, "out of memory");
 }
 
-/* The status after a step that follows the run (the hdf5 flush, the
- * deferred config), without losing the run's own
- * status and message (run_msg, freed): the step's failure wins only over a run
- * that succeeded (fully or partly). */
+/* The status after a step that follows the run (the config record, the
+ * hdf5 merge, the written-outputs check), without losing the run's own
+ * status and message (run_msg, taken before the step, freed): the step's
+ * failure wins only over a run that succeeded (fully or partly). */
 static int keep_status(int rc, int step_rc, char *run_msg) {
   if (step_rc != EF_OK && (rc == EF_OK || rc == EF_EPARTIAL))
     rc = step_rc;
@@ -141,6 +134,46 @@ static int keep_status(int rc, int step_rc, char *run_msg) {
     ef_error_set(rc, "%s", run_msg);
   free(run_msg);
   return rc;
+}
+
+/* The run's message, for keep_status. */
+static char *run_msg(int rc) {
+  return rc != EF_OK ? ef_error_dup() : NULL;
+}
+
+/* Nothing reported as written may be missing: every video done in this
+ * run must be in the store as this run's (for hdf5, in the final
+ * features.h5, not only a part). One that is not fails, naming it. */
+static int check_written(const run_prep *r, ef_stats *st) {
+  size_t lost = 0;
+  for (size_t i = 0; i < r->count; i++) {
+    pipeline_result *res = &st->res[i];
+    if (res->outcome != EF_VIDEO_DONE)
+      continue;
+    store_answer a;
+    int rc =
+        store_state_final(r->store, r->list[i].uid, r->list[i].is_stereo, &a);
+    if (rc != EF_OK)
+      return rc;
+    store_verdict v = a.verdict;
+    store_answer_clear(&a);
+    if (v == STORE_DONE)
+      continue;
+    lost++;
+    ef_error_set(EF_EIO,
+                 "%s: computed, but its output is missing from %s after "
+                 "the run",
+                 r->list[i].uid, store_out_path(r->store));
+    free(res->error);
+    res->error = ef_error_dup();
+    res->outcome = EF_VIDEO_FAILED;
+    res->status = EF_EIO;
+  }
+  if (!lost)
+    return EF_OK;
+  return ef_error_set(EF_EPARTIAL,
+                      "%zu computed output%s missing after the run", lost,
+                      lost == 1 ? " is" : "s are");
 }
 
 int ef_perform_feature_extraction(const ef_config *cfg,
@@ -164,16 +197,10 @@ int ef_perform_feature_extraction(const ef_config *cfg,
   double t0 = now_seconds();
   if ((rc = run_prep_outputs(&r, videos, n)) != EF_OK)
     goto done;
-  /* A missing output folder is created; then what dead runs of this host
-   * left in it goes (out_sweep.h), before anything of ours is there. */
-  if ((rc = write_mkdirs(r.ps.out_path)) != EF_OK)
+  if ((rc = store_prepare(r.store)) != EF_OK)
     goto done;
-  if (out_sweep(s->out_path, NULL) != EF_OK ||
-      (r.parts_dir && out_sweep(r.parts_dir, NULL) != EF_OK))
-    ef_error_clear(); /* the write of config.yaml says what is wrong */
   int deferred = 0;
-  if ((rc = write_run_config(cfg, s->out_path, r.run_text, 1, &deferred)) !=
-          EF_OK ||
+  if ((rc = store_write_config(r.store, cfg, 1, &deferred)) != EF_OK ||
       (rc = stats_make(&r, videos != NULL, &st, &pv)) != EF_OK)
     goto done;
   efs_set_num_threads(p.torch_threads);
@@ -184,20 +211,31 @@ int ef_perform_feature_extraction(const ef_config *cfg,
     if (rc != EF_OK)
       goto done;
   }
-  rc = pipeline_run(model, &r.ps, pv, r.count, &p, st->res, &st->times);
-  if (r.parts_dir && !s->debug_mode) {
-    /* Also after a cancelled run: what is done goes into the file. */
-    char *msg = rc != EF_OK ? ef_error_dup() : NULL;
-    double ts = now_seconds();
-    int frc = out_hdf5_flush(s->out_path, NULL);
-    st->times.seconds[EF_TIME_SAVE] += now_seconds() - ts;
-    rc = keep_status(rc, frc, msg);
+  rc = pipeline_run(model, s, r.store, pv, r.count, &p, st->res, &st->times);
+  /* The deferred config-<hex>.yaml goes first: the hdf5 merge puts it in
+   * each new dataset's config attribute. Steps after the run keep its
+   * status: the features are written either way. */
+  int due = deferred && ef_stats_count(st, EF_VIDEO_DONE) > 0;
+  char *msg = NULL;
+  if (due) {
+    msg = run_msg(rc);
+    rc = keep_status(rc, store_write_config(r.store, cfg, 0, NULL), msg);
   }
-  if (deferred && ef_stats_count(st, EF_VIDEO_DONE) > 0) {
-    /* Keeps the run's status: the features are written either way. */
-    char *msg = rc != EF_OK ? ef_error_dup() : NULL;
-    int crc = write_run_config(cfg, s->out_path, r.run_text, 0, NULL);
-    rc = keep_status(rc, crc, msg);
+  /* Also after a cancelled run: what is done goes into a gathering
+   * format's file (hdf5). */
+  double ts = now_seconds();
+  msg = run_msg(rc);
+  rc = keep_status(rc, store_finish(r.store), msg);
+  st->times.seconds[EF_TIME_SAVE] += now_seconds() - ts;
+  if (!s->debug_mode && (rc == EF_OK || rc == EF_EPARTIAL)) {
+    msg = run_msg(rc);
+    rc = keep_status(rc, check_written(&r, st), msg);
+  }
+  /* Every output is this run's now (io.on_mismatch=redo replaced them
+   * all): config.yaml becomes this run's record. */
+  if (due) {
+    msg = run_msg(rc);
+    rc = keep_status(rc, store_config_take_over(r.store, cfg), msg);
   }
   st->times.seconds[EF_TIME_OVERALL] = now_seconds() - t0;
 done:

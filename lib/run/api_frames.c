@@ -62,7 +62,7 @@ int ef_extract_frames(ef_model *model, const ef_config *cfg,
   memset(&times, 0, sizeof times);
   if (p.torch_threads)
     efs_set_num_threads(p.torch_threads);
-  rc = pipeline_run(model, &s, &pv, 1, &p, res, &times);
+  rc = pipeline_run(model, &s, NULL, &pv, 1, &p, res, &times);
   if (rc != EF_OK && rc != EF_EPARTIAL)
     goto fail;
   r->n = 1;

@@ -12,8 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output/claim.h"
-#include "output/provenance.h"
+#include "output/store.h"
 #include "run/pipeline_worker.h"
 #include "util/error.h"
 
@@ -43,7 +42,8 @@ typedef struct {
   float *batch_buf;
   size_t batch_buf_floats;
   int cancelled;
-  claim *claims; /* run_shared's, per video */
+  claim *claims;      /* run_shared's, per video */
+  const store *store; /* NULL: features stay in memory */
   /* Each video's windows_estimate, for ef_progress_info. */
   int64_t *estimates;
 } infer_state;
@@ -51,7 +51,7 @@ typedef struct {
 /* Video v has ended here, one way or another: its claim goes. */
 static void release_claim(infer_state *st, size_t v) {
   if (st->claims)
-    claim_release(&st->claims[v]);
+    store_claim_release(&st->claims[v]);
 }
 
 static void fail_video(infer_state *st, size_t v, int code, const char *msg) {
@@ -129,11 +129,15 @@ static void maybe_finish(infer_state *st, size_t v) {
   r->windows = a->total;
   r->shape[0] = a->total;
   const pipeline_video *pv = &st->videos[v];
-  if (pv->out_file) {
+  if (st->store) {
     double t0 = now_seconds();
-    int rc = provenance_write_output(
-        pv->out_file, st->s->out_format, pv->times_file, pv->fp_file,
-        pv->fp_text, r->data, r->shape, r->ndim, r->starts, r->ends);
+    store_output o = {.data = r->data,
+                      .shape = r->shape,
+                      .ndim = r->ndim,
+                      .starts = r->starts,
+                      .ends = r->ends,
+                      .windows = a->total};
+    int rc = store_write(st->store, pv->uid, pv->is_stereo, &o);
     st->times->seconds[EF_TIME_SAVE] += now_seconds() - t0;
     if (rc != EF_OK) {
       fail_video(st, v, rc, ef_last_error());
@@ -403,7 +407,7 @@ static int settle_results(infer_state *st, int rc) {
   return rc;
 }
 
-int pipeline_run(ef_model *m, const ef_settings *s,
+int pipeline_run(ef_model *m, const ef_settings *s, const store *store,
                  const pipeline_video *videos, size_t n,
                  const ef_params *params, pipeline_result *results,
                  pipeline_times *times) {
@@ -423,6 +427,8 @@ int pipeline_run(ef_model *m, const ef_settings *s,
   if (rc != EF_OK)
     goto done;
   rs.s = s;
+  rs.store = store;
+  st.store = store;
   rs.videos = videos;
   rs.n = n;
   rs.decode_threads = params ? params->decode_threads : 0;
@@ -461,7 +467,7 @@ done:
    * also when the run could not start. */
   if (st.claims)
     for (size_t i = 0; i < n; i++)
-      claim_release(&st.claims[i]);
+      store_claim_release(&st.claims[i]);
   free(st.claims);
   free(st.estimates);
   free(st.batch_buf);

@@ -11,19 +11,16 @@
 
 #include "config/settings.h"
 #include "model/model.h"
+#include "output/store.h"
 #include "window/frame_source.h"
 
 typedef struct {
   const char *uid;
   const char *path;
-  const char *out_file; /* NULL: keep the features in memory */
-  /* With out_file: its window times, its fingerprint file, and the
-   * description the fingerprint is of (provenance.h). */
-  const char *times_file;
-  const char *fp_file;
-  const char *fp_text;
   const char *reject; /* non-NULL: fail with this message, touch nothing */
-  const char *skip;   /* non-NULL: skip it, with this note ("" none) */
+  /* Non-NULL: skip it with this note ("" none), touch nothing: discovery
+   * found it listed but not there (a takes.json stream not downloaded). */
+  const char *skip;
   int is_stereo;
   int has_audio; /* 1, 0, or -1 if unknown (from discovery) */
   /* Non-NULL: these frames in memory instead of path's (path then only
@@ -52,13 +49,14 @@ typedef struct {
   int64_t forward_passes;
 } pipeline_times;
 
-/* Runs every video; a video with an out_file is written with its times
- * and fingerprint (provenance.h), after the check of io.filter_completed
- * and io.on_mismatch; it is claimed (claim.h) before
- * it is decoded and skipped when another process holds it. results[i] (zeroed
+/* Runs every video. With a store (NULL: keep the features in memory),
+ * each is written through it (store_write), after the check of
+ * io.filter_completed and io.on_mismatch (store_state); it is claimed
+ * (store_claim) before it is decoded and skipped when another process
+ * holds it. results[i] (zeroed
  * by the caller) gets video i's outcome. Returns EF_OK, EF_EPARTIAL if any
  * video failed, EF_ECANCELLED, or another code if the run could not start. */
-int pipeline_run(ef_model *m, const ef_settings *s,
+int pipeline_run(ef_model *m, const ef_settings *s, const store *store,
                  const pipeline_video *videos, size_t n,
                  const ef_params *params, pipeline_result *results,
                  pipeline_times *times);

@@ -14,8 +14,7 @@
 
 #include "model/model_kind.h"
 #include "output/debug_dump.h"
-#include "output/provenance.h"
-#include "output/write.h"
+#include "output/store.h"
 #include "util/error.h"
 #include "window/audio_windows.h"
 #include "window/video_windows.h"
@@ -99,7 +98,7 @@ static int debug_emit(void *ctx, item *it) {
   debug_file_name(it->window, it->start, it->end, name, sizeof name);
   snprintf(dir, sizeof dir, "%s/%s", s->debug_path, d->uid);
   snprintf(path, sizeof path, "%s/%s", dir, name);
-  int rc = d->made_dir ? EF_OK : write_mkdirs(dir);
+  int rc = d->made_dir ? EF_OK : store_mkdirs(dir);
   d->made_dir = rc == EF_OK;
   if (rc == EF_OK && it->ndim == 4)
     rc = debug_video_png(path, it, s);
@@ -158,13 +157,16 @@ static int output_to_do(run_shared *rs, size_t v) {
   const ef_settings *s = rs->s;
   if (!s->filter_completed)
     return 1;
-  char *why = NULL;
-  prov_state st = provenance_check(pv->out_file, s->out_format, pv->times_file,
-                                   pv->fp_file, pv->fp_text, 0, &why);
+  store_answer a;
+  if (store_state(rs->store, pv->uid, pv->is_stereo, &a) != EF_OK) {
+    push_status(rs, ITEM_FAILED, v, ef_last_error());
+    return 0;
+  }
+  const char *why = a.why;
   int run = 0;
-  if (st == PROV_TODO) {
+  if (a.verdict == STORE_TODO) {
     run = 1;
-  } else if (st == PROV_DONE) {
+  } else if (a.verdict == STORE_DONE) {
     push_status(rs, ITEM_SKIPPED, v, NULL);
   } else if (s->on_mismatch == EF_MISMATCH_REDO) {
     run = 1;
@@ -184,7 +186,7 @@ static int output_to_do(run_shared *rs, size_t v) {
     ef_error_set(EF_ECONFIG, "%s", msg);
     push_status(rs, ITEM_FAILED, v, msg);
   }
-  free(why);
+  store_answer_clear(&a);
   return run;
 }
 
@@ -195,7 +197,7 @@ static int output_to_do(run_shared *rs, size_t v) {
 static int claim_video(run_shared *rs, size_t v) {
   const pipeline_video *pv = &rs->videos[v];
   char *holder = NULL;
-  int rc = claim_take(pv->out_file, &rs->claims[v], &holder);
+  int rc = store_claim(rs->store, pv->uid, &rs->claims[v], &holder);
   if (rc == CLAIM_BUSY) {
     char msg[512];
     snprintf(msg, sizeof msg, "being extracted by another process (%s)",
@@ -219,15 +221,15 @@ static void run_one(run_shared *rs, source *src, size_t v) {
     push_status(rs, ITEM_FAILED, v, pv->reject);
     return;
   }
-  if (pv->skip) { /* decided before the run (features.h5 has it) */
+  if (pv->skip) {
     push_status(rs, ITEM_SKIPPED, v, *pv->skip ? pv->skip : NULL);
     return;
   }
   /* Checked as each video starts, not once per run: another task may
    * have finished it meanwhile. */
-  if (pv->out_file && !s->debug_mode && !output_to_do(rs, v))
+  if (rs->store && !s->debug_mode && !output_to_do(rs, v))
     return;
-  if (pv->out_file && !s->debug_mode && !claim_video(rs, v))
+  if (rs->store && !s->debug_mode && !claim_video(rs, v))
     return;
   if (s->include_audio && s->exclude_no_audio && pv->has_audio == 0) {
     push_outcome(rs, ITEM_SKIPPED, v, EF_ENOSTREAM, no_audio_skip);

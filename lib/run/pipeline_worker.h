@@ -8,12 +8,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "output/claim.h"
+#include "output/store.h"
 #include "run/pipeline.h"
 #include "window/queue.h"
 
 typedef struct {
   const ef_settings *s;
+  const store *store; /* NULL: features stay in memory */
   const pipeline_video *videos;
   size_t n;
   int decode_threads;

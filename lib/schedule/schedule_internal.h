@@ -15,7 +15,7 @@
 
 #include "config/settings.h"
 #include "ego4dfeat/schedule.h"
-#include "output/out_hdf5.h"
+#include "output/store.h"
 #include "util/error.h"
 
 /* The version of both files a plan keeps: plan.json and the status files. */
@@ -53,11 +53,10 @@ struct ef_plan {
   int batch_size;
   char *out_path;
   ef_out_format out_format;
-  /* What a complete output of this plan is (provenance.h): the run's
-   * fingerprint text, io.on_mismatch. */
-  char *fp_run_text;
+  /* Whether a bin's outputs are complete: the store's answer
+   * (store_state), and io.on_mismatch. */
+  store *store;
   ef_on_mismatch on_mismatch;
-  out_hdf5_index h5idx; /* hdf5: the uids features.h5 holds */
   double figures[EF_PLAN_FIGURE_COUNT_];
 };
 

@@ -16,8 +16,7 @@
 #include "config/config_tree.h"
 #include "config/settings.h"
 #include "input/discover.h"
-#include "output/out_hdf5.h"
-#include "output/provenance.h"
+#include "output/store.h"
 #include "schedule/binpack.h"
 #include "schedule/schedule_internal.h"
 #include "util/error.h"
@@ -137,20 +136,13 @@ int sched_read_settings(ef_plan *p, ef_settings *s) {
   p->on_mismatch = s->on_mismatch;
   if (!(p->out_path = strdup(s->out_path)))
     return sched_nomem();
-  /* Hashes the model file: a bin is complete only with outputs of this
-   * model (ef_plan_bin_complete). A model that cannot be read leaves no
-   * bin complete; its tasks then say why. */
-  free(p->fp_run_text);
-  p->fp_run_text = NULL;
-  if (!s->debug_mode && provenance_run_text(s, &p->fp_run_text) != EF_OK)
-    ef_error_clear();
-  /* hdf5: what features.h5 holds, read once (a damaged file leaves every
-   * bin to run; its tasks say what is wrong). */
-  out_hdf5_index_free(&p->h5idx);
-  if (s->out_format == EF_FORMAT_HDF5 &&
-      out_hdf5_index_load(s->out_path, &p->h5idx) != EF_OK)
-    ef_error_clear();
-  return EF_OK;
+  /* The store hashes the model file: a bin is complete only with outputs
+   * of this model (ef_plan_bin_complete). Lenient: a model that cannot be
+   * read, or a damaged features.h5, leaves no bin complete; its tasks
+   * then say why. */
+  store_close(p->store);
+  p->store = NULL;
+  return store_open(s, STORE_LENIENT, &p->store);
 }
 
 /* FNV-1a over what defines the plan: where its outputs go and which
@@ -161,9 +153,7 @@ static void plan_key(ef_plan *p) {
   const char *model = "";
   ef_config_get_string(p->cfg, "model_config.model_path", &model);
   ef_error_clear();
-  const char *fmt = p->out_format == EF_FORMAT_NPY    ? "npy"
-                    : p->out_format == EF_FORMAT_HDF5 ? "hdf5"
-                                                      : "pt";
+  const char *fmt = store_format_name(p->out_format);
   const char *parts[] = {p->out_path, fmt, model};
   for (size_t k = 0; k < 3; k++)
     for (const char *c = parts[k];; c++) {
@@ -232,8 +222,7 @@ void ef_plan_free(ef_plan *p) {
   free(p->videos);
   free(p->bins);
   free(p->out_path);
-  free(p->fp_run_text);
-  out_hdf5_index_free(&p->h5idx);
+  store_close(p->store);
   free(p->dir);
   ef_config_free(p->cfg);
   free(p);

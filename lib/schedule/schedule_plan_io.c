@@ -12,7 +12,7 @@
 
 #include "config/config_tree.h"
 #include "config/settings.h"
-#include "output/write.h"
+#include "output/store.h"
 #include "schedule/schedule_internal.h"
 #include "schedule/schedule_json.h"
 #include "util/error.h"
@@ -65,11 +65,11 @@ int ef_plan_save(const ef_plan *p) {
     free(b.data);
     return sched_nomem();
   }
-  if ((rc = write_mkdirs(p->dir)) == EF_OK) {
+  if ((rc = store_mkdirs(p->dir)) == EF_OK) {
     if (!(path = plan_file(p->dir)))
       rc = sched_nomem();
     else
-      rc = write_file_atomic(path, b.data, b.len);
+      rc = store_file_write(path, b.data, b.len);
   }
   free(path);
   free(b.data);

@@ -7,10 +7,7 @@
 #include <string.h>
 
 #include "config/config_tree.h"
-#include "output/out_hdf5.h"
-#include "output/provenance.h"
-#include "output/write.h"
-#include "output/write_times.h"
+#include "output/store.h"
 #include "schedule/schedule_internal.h"
 #include "util/error.h"
 
@@ -95,39 +92,18 @@ static int bin_complete(const ef_plan *p, size_t bin) {
   if (!b)
     return ef_error_set(EF_EINVAL, "ef_plan_bin_complete: no bin %zu", bin);
   int done = 1;
-  /* hdf5: a part in features.h5.parts, else the group in features.h5. */
-  int h5 = p->out_format == EF_FORMAT_HDF5;
-  char *dir = h5 ? out_hdf5_path(p->out_path, OUT_HDF5_PARTS) : NULL;
-  if (h5 && !dir)
-    return sched_nomem();
-  const char *out = h5 ? dir : p->out_path;
-  ef_out_format fmt = h5 ? EF_FORMAT_NPY : p->out_format;
-  for (size_t i = 0; done && i < b->n; i++) {
-    const char *uid = p->videos[b->first + i].uid;
-    char *path = write_output_path(out, uid, fmt);
-    char *times = write_times_path(out, uid);
-    char *fp = provenance_fp_path(out, uid);
-    char *why = NULL;
-    if (!path || !times || !fp) {
-      done = sched_nomem();
-    } else {
-      /* The plan does not know which videos are stereo: that line is
-       * left out of the comparison (the task checks it). */
-      const char *want = p->fp_run_text ? p->fp_run_text : "";
-      prov_state st = provenance_check(path, fmt, times, fp, want, 1, &why);
-      const char *have =
-          h5 && st == PROV_TODO ? out_hdf5_index_find(&p->h5idx, uid) : NULL;
-      if (have)
-        st = provenance_same_run(have, want) ? PROV_DONE : PROV_MISMATCH;
-      done = st == PROV_DONE ||
-             (st != PROV_TODO && p->on_mismatch == EF_MISMATCH_SKIP);
-    }
-    free(why);
-    free(fp);
-    free(times);
-    free(path);
+  for (size_t i = 0; done == 1 && i < b->n; i++) {
+    store_answer a;
+    /* The plan does not know which videos are stereo: that line is left
+     * out of the comparison (the task checks it). */
+    int rc = store_state(p->store, p->videos[b->first + i].uid,
+                         STORE_STEREO_UNKNOWN, &a);
+    if (rc != EF_OK)
+      return rc;
+    done = a.verdict == STORE_DONE ||
+           (a.verdict != STORE_TODO && p->on_mismatch == EF_MISMATCH_SKIP);
+    store_answer_clear(&a);
   }
-  free(dir);
   return done;
 }
 

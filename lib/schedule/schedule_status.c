@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "output/write.h"
+#include "output/store.h"
 #include "schedule/schedule_internal.h"
 #include "schedule/schedule_json.h"
 #include "util/error.h"
@@ -102,7 +102,7 @@ static int status_write(const ef_schedule_status *st) {
     free(b.data);
     return sched_nomem();
   }
-  int rc = write_file_atomic(st->path, b.data, b.len);
+  int rc = store_file_write(st->path, b.data, b.len);
   free(b.data);
   return rc;
 }
@@ -165,7 +165,7 @@ int ef_schedule_status_begin(const ef_plan *p, size_t bin, const char *runner,
       goto fail;
     }
   }
-  if ((rc = write_mkdirs(dir)) != EF_OK || (rc = status_write(st)) != EF_OK)
+  if ((rc = store_mkdirs(dir)) != EF_OK || (rc = status_write(st)) != EF_OK)
     goto fail;
   free(dir);
   *out = st;

@@ -1,6 +1,7 @@
 """One-file HDF5 output (io.out_format=hdf5) and `ego4dfeat merge`: every
-uid a group with its features, window times, fingerprint and config,
-written atomically and resumable, read back with h5py."""
+uid a float32 dataset /<uid> (fingerprint, provenance and config as its
+attributes) and its window times /_window_times/<uid>, written atomically
+and resumable, read back with h5py as Ego4D's own readers do."""
 import hashlib
 import os
 import signal
@@ -15,9 +16,12 @@ from conftest import (CLI, SOURCE, dead_pid, extract_args, host_token, make_clip
                       run_cli)
 
 
+TIMES = "_window_times"
+
+
 def h5_uids(path):
     with h5py.File(path, "r") as f:
-        return sorted(f)
+        return sorted(n for n in f if n != TIMES)
 
 
 def test_merge_per_video_outputs(tmp_path, models):
@@ -30,16 +34,17 @@ def test_merge_per_video_outputs(tmp_path, models):
     p = run_cli("merge", "--out", str(h5), str(out), check=0)
     assert f"merged 3 outputs of {out} into {h5}" in p.stdout
     with h5py.File(h5, "r") as f:
-        assert f.attrs["format"] == "ego4dfeat features 1"
-        assert sorted(f) == uids
+        assert f.attrs["format"] == "ego4dfeat features 2"
+        assert sorted(f) == sorted(uids + [TIMES])
         for u in uids:
             g = f[u]
             want = torch.load(out / f"{u}.pt").numpy()
-            assert g["features"].dtype == np.float32
-            assert np.array_equal(g["features"][()], want)
+            assert g.dtype == np.float32
+            assert np.array_equal(g[()], want)
             t = np.load(out / f"{u}.times.npy")
-            assert np.array_equal(g["window_start"][()], t[:, 0])
-            assert np.array_equal(g["window_end"][()], t[:, 1])
+            assert f[TIMES][u].dtype == np.float64
+            assert np.array_equal(f[TIMES][u][:, 0], t[:, 0])
+            assert np.array_equal(f[TIMES][u][:, 1], t[:, 1])
             fp = (out / f"{u}.fp").read_text().split("\n", 2)
             assert g.attrs["fingerprint"] == fp[1].split(": ")[1]
             assert g.attrs["provenance"] == fp[2]
@@ -58,10 +63,10 @@ def test_merge_per_video_outputs(tmp_path, models):
         + hashlib.sha256(desc.encode()).hexdigest() + "\n" + desc)
     run_cli("merge", "--out", str(h5), str(other), check=0)
     with h5py.File(h5, "r") as f:
-        assert sorted(f) == uids
-        assert np.array_equal(f["c00/features"][()], x.numpy())
+        assert sorted(n for n in f if n != TIMES) == uids
+        assert np.array_equal(f["c00"][()], x.numpy())
         assert "config" not in f["c00"].attrs   # no config.yaml there
-        assert f["c01/features"].shape[0] == 2
+        assert f["c01"].shape[0] == 2
 
     # An output without window times (an older version's) is an error
     # naming it, and the file is left as it was.
@@ -128,10 +133,10 @@ def test_hdf5_output_resumes_and_survives_kill(tmp_path, models):
                           "io.uid_list=[c00,c05]", "--quiet"), check=0)
     with h5py.File(h5, "r") as f:
         for u in ("c00", "c05"):
-            np.testing.assert_allclose(f[u]["features"][()],
+            np.testing.assert_allclose(f[u][()],
                                        np.load(npy / f"{u}.npy"),
                                        rtol=0, atol=1e-6)
-            assert f[u]["window_end"][-1] == 2.0
+            assert f[TIMES][u][-1, 1] == 2.0
     # Another stride is refused, naming the group; nothing changes.
     before = h5.read_bytes()
     p = run_cli(*args, "inference_config.stride=8", check=2)

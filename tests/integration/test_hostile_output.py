@@ -193,3 +193,110 @@ def test_hostile_uids_and_symlinks(clips, models, reference, tmp_path):
     for uid, src in same.items():
         assert torch.equal(torch.load(out / f"{uid}.pt"),
                            reference[f"{src}.pt"]), uid
+
+
+def test_dot_uid_reaches_the_hdf5_file(clips, models, tmp_path):
+    """A uid starting with a dot was reported written but never reached
+    features.h5 (the part scan skipped dotfiles), nor a merged file."""
+    import h5py
+    import numpy as np
+    vt = tmp_path / "vt"
+    vt.mkdir()
+    shutil.copy(clips / "c00.mp4", vt / ".x.mp4")
+    shutil.copy(clips / "c01.mp4", vt / "a.mp4")
+    out = tmp_path / "h"
+    p = run_cli(*bitwise_args(clips, models, out, "io.out_format=hdf5"),
+                "--", str(vt / ".x.mp4"), str(vt / "a.mp4"), check=0)
+    assert f"wrote {out}/features.h5:/.x" in p.stdout
+    with h5py.File(out / "features.h5", "r") as f:
+        assert sorted(n for n in f if n != "_window_times") == [".x", "a"]
+        assert sorted(f["_window_times"]) == [".x", "a"]
+    assert not (out / "features.h5.parts").exists()
+    # merge takes .x.pt too.
+    pt = tmp_path / "pt"
+    run_cli(*bitwise_args(clips, models, pt), "--", str(vt / ".x.mp4"),
+            check=0)
+    merged = tmp_path / "m.h5"
+    p = run_cli("merge", "--out", str(merged), str(pt), check=0)
+    with h5py.File(merged, "r") as f:
+        assert np.array_equal(f[".x"][0:], torch.load(pt / ".x.pt").numpy())
+
+
+def test_hdf5_lock_and_parts_symlinks_are_refused(clips, models, tmp_path):
+    """A planted .features.h5.lock symlink created its target outside
+    out_path; a features.h5.parts symlink had parts written into, and
+    deleted from, the folder it points to. Both are refused, naming them,
+    and nothing outside out_path is created, changed or deleted."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    keep = outside / "c00.npy"
+    keep.write_bytes(b"someone else's file")
+    out = tmp_path / "h"
+    out.mkdir()
+    os.symlink(outside / "made.lock", out / ".features.h5.lock")
+    args = bitwise_args(clips, models, out, "io.out_format=hdf5",
+                        "io.uid_list=[c00]")
+    p = run_cli(*args, check=1)
+    assert f"cannot lock {out}/features.h5 for writing" in p.stderr
+    assert "symbolic link" in p.stderr
+    assert sorted(os.listdir(outside)) == ["c00.npy"]
+    assert not (out / "features.h5").exists()
+    os.remove(out / ".features.h5.lock")
+    # Its part was kept: the rerun merges it without computing.
+    p = run_cli(*args, check=0)
+    assert "0 done, 1 skipped" in p.stdout, p.stdout
+    assert (out / "features.h5").exists()
+
+    out2 = tmp_path / "h2"
+    out2.mkdir()
+    os.symlink(outside, out2 / "features.h5.parts")
+    p = run_cli(*bitwise_args(clips, models, out2, "io.out_format=hdf5",
+                              "io.uid_list=[c00]"), check=1)
+    assert f"{out2}/features.h5.parts is a symbolic link" in p.stderr
+    assert sorted(os.listdir(outside)) == ["c00.npy"]
+    assert keep.read_bytes() == b"someone else's file"
+
+
+def fake_outputs(folder, uids, rows=300, dims=1000):
+    """Complete per-video outputs (.pt, .times.npy, .fp) of rows x dims
+    float32 features, about rows * dims * 4 bytes each."""
+    import numpy as np
+    folder.mkdir(parents=True, exist_ok=True)
+    desc = "model_config.kind: hand-made\n"
+    for u in uids:
+        torch.save(torch.rand(rows, dims), folder / f"{u}.pt")
+        t = np.arange(rows, dtype=np.float64)
+        np.save(folder / f"{u}.times.npy", np.stack([t, t + 1], axis=1))
+        (folder / f"{u}.fp").write_text(
+            "ego4dfeat fingerprint 1\nfingerprint: "
+            + hashlib.sha256(desc.encode()).hexdigest() + "\n" + desc)
+
+
+def test_merge_full_disk_and_dead_temporaries(tmp_path, mount):
+    """merge on a disk without room for the new file fails naming the
+    file, the space needed and free, exit 1, without a crash; the file is
+    left as it was. A dead merge's temporary is swept; --out DIR says it
+    is a directory."""
+    disk = mount(tmp_path / "disk", "size=3m")
+    h5 = disk / "all.h5"
+    fake_outputs(tmp_path / "a", ["a0"])            # 1.2 MB
+    run_cli("merge", "--out", str(h5), str(tmp_path / "a"), check=0)
+    before = h5.read_bytes()
+    fake_outputs(tmp_path / "b", ["b0"])
+    p = run_cli("merge", "--out", str(h5), str(tmp_path / "b"), check=1)
+    assert f"cannot write {h5}: not enough free space" in p.stderr, p.stderr
+    assert "MB are free" in p.stderr
+    assert h5.read_bytes() == before
+    assert sorted(os.listdir(disk)) == [".all.h5.lock", "all.h5"]
+
+    # A kill -9 mid-merge leaves a temporary of a dead pid: swept.
+    from conftest import dead_pid, host_token
+    stale = tmp_path / f".m.h5.tmp.{host_token()}.{dead_pid()}.{'0' * 16}"
+    stale.write_bytes(b"half a file")
+    run_cli("merge", "--out", str(tmp_path / "m.h5"), str(tmp_path / "a"),
+            check=0)
+    assert not stale.exists()
+
+    p = run_cli("merge", "--out", str(tmp_path), str(tmp_path / "a"))
+    assert p.returncode == 1
+    assert f"{tmp_path} is a directory" in p.stderr

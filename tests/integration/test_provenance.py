@@ -43,15 +43,17 @@ def test_changed_stride_refuses_then_redo_or_skip(tmp_path, models):
     assert "kept (io.on_mismatch=skip)" in p.stdout
     assert snapshot(out) == before
 
-    # redo recomputes them; config.yaml still describes the first run's
-    # features of other uids, so this run's config goes beside it.
+    # redo recomputes them; this run's config goes beside config.yaml, and
+    # since no output of the first run is left, config.yaml is rewritten
+    # to describe this one (it used to keep describing the first run).
     p = run_cli(*args, "inference_config.stride=8", "io.on_mismatch=redo",
                 check=0)
     assert "2 done, 0 skipped" in p.stdout
     assert torch.load(out / "b.pt").shape[0] == 5   # (60-32)//8+1 + 1
-    assert (out / "config.yaml").read_bytes() == before["config.yaml"]
+    assert (out / "config.yaml").read_bytes() != before["config.yaml"]
     extra = [n for n in os.listdir(out) if n.startswith("config-")]
     assert len(extra) == 1 and "stride: 8" in (out / extra[0]).read_text()
+    assert (out / "config.yaml").read_text() == (out / extra[0]).read_text()
     # Now the stride-8 outputs are the complete ones: a plain rerun of
     # stride 8 skips them, and stride 16 is refused.
     p = run_cli(*args, "inference_config.stride=8", check=0)

@@ -11,9 +11,9 @@
 #include "config/settings.h"
 #include "ego4dfeat/ego4dfeat.h"
 #include "output/fingerprint.h"
+#include "output/h5file.h"
 #include "output/provenance.h"
 #include "output/write.h"
-#include "output/write_hdf5.h"
 #include "output/write_internal.h"
 #include "output/write_times.h"
 #include "testutil.h"
@@ -246,34 +246,34 @@ START_TEST(test_hdf5_merge_keeps_and_replaces) {
   ck_assert_int_eq(tu_write_file(lone, "x"), 0);
   char *cnpy = write_output_path(g_dir, "c", EF_FORMAT_NPY);
   ck_assert_int_eq(write_features(cnpy, EF_FORMAT_NPY, f, shape, 2), EF_OK);
-  hdf5_part *parts;
+  out_part *parts;
   size_t n;
-  ck_assert_int_eq(hdf5_parts_scan(g_dir, 1, &parts, &n), EF_EINVAL);
+  ck_assert_int_eq(parts_scan(g_dir, 1, &parts, &n), EF_EINVAL);
   ck_assert(strstr(ef_last_error(), "c.npy has no complete window times"));
-  ck_assert_int_eq(hdf5_parts_scan(g_dir, 0, &parts, &n), EF_OK);
+  ck_assert_int_eq(parts_scan(g_dir, 0, &parts, &n), EF_OK);
   ck_assert_uint_eq(n, 2);
   char *h5 = tu_path(g_dir, "x.h5");
-  ck_assert_int_eq(hdf5_merge(h5, parts, n, g_dir), EF_OK);
+  ck_assert_int_eq(h5file_merge(h5, parts, n, g_dir, 0), EF_OK);
   char **u, **texts;
   size_t m;
-  ck_assert_int_eq(hdf5_index(h5, &u, &texts, &m), EF_OK);
+  ck_assert_int_eq(h5file_index(h5, &u, &texts, &m), EF_OK);
   ck_assert_uint_eq(m, 2);
   ck_assert_str_eq(u[0], "a");
   ck_assert_str_eq(texts[1], "k: 1\n");
-  hdf5_index_free(u, texts, m);
+  h5file_index_free(u, texts, m);
   /* Merging only b again keeps a. */
-  ck_assert_int_eq(hdf5_merge(h5, parts + 1, 1, g_dir), EF_OK);
-  ck_assert_int_eq(hdf5_index(h5, &u, &texts, &m), EF_OK);
+  ck_assert_int_eq(h5file_merge(h5, parts + 1, 1, g_dir, 0), EF_OK);
+  ck_assert_int_eq(h5file_index(h5, &u, &texts, &m), EF_OK);
   ck_assert_uint_eq(m, 2);
-  hdf5_index_free(u, texts, m);
-  hdf5_parts_free(parts, n);
+  h5file_index_free(u, texts, m);
+  parts_free(parts, n);
   /* Not an HDF5 file: an error naming it, never overwritten. */
   ck_assert_int_eq(tu_write_file(h5, "junk"), 0);
-  ck_assert_int_eq(hdf5_index(h5, &u, &texts, &m), EF_EINVAL);
+  ck_assert_int_eq(h5file_index(h5, &u, &texts, &m), EF_EINVAL);
   ck_assert(strstr(ef_last_error(), "x.h5") != NULL);
-  ck_assert_int_eq(hdf5_parts_scan(g_dir, 0, &parts, &n), EF_OK);
-  ck_assert_int_eq(hdf5_merge(h5, parts, n, g_dir), EF_EINVAL);
-  hdf5_parts_free(parts, n);
+  ck_assert_int_eq(parts_scan(g_dir, 0, &parts, &n), EF_OK);
+  ck_assert_int_eq(h5file_merge(h5, parts, n, g_dir, 0), EF_EINVAL);
+  parts_free(parts, n);
   size_t len;
   char *junk = tu_read_file(h5, &len);
   ck_assert_str_eq(junk, "junk");

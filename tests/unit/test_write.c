@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "output/store_format.h"
 #include "output/write.h"
 #include "output/write_internal.h"
 #include "testutil.h"
@@ -512,6 +513,33 @@ START_TEST(test_deterministic) {
 }
 END_TEST
 
+/* The one table of formats: every io.out_format name the config accepts
+ * has a complete entry, in the enum's order, and nothing else does. */
+START_TEST(test_format_table) {
+  int k = 0;
+  for (; settings_out_format_names[k]; k++) {
+    const store_format *f = store_format_of((ef_out_format)k);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_str_eq(store_format_name((ef_out_format)k),
+                     settings_out_format_names[k]);
+    if (f->parts_dir) { /* gathering: parts of a per-video format */
+      ck_assert_ptr_null(f->ext);
+      ck_assert_ptr_nonnull(f->file);
+      ck_assert(f->index_load != NULL && f->finish != NULL);
+      ck_assert_ptr_nonnull(store_format_of(f->part)->ext);
+    } else {
+      ck_assert_ptr_nonnull(f->ext);
+      ck_assert(f->encode != NULL && f->complete != NULL);
+    }
+  }
+  ck_assert_int_eq(k, EF_FORMAT_COUNT_);
+  ck_assert_ptr_null(store_format_of(EF_FORMAT_COUNT_));
+  ck_assert_ptr_null(store_format_name((ef_out_format)-1));
+  ck_assert_str_eq(store_format_name(EF_FORMAT_HDF5), "hdf5");
+  ck_assert_str_eq(store_format_of(EF_FORMAT_NPY)->ext, ".npy");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("write");
   TCase *tc = tcase_create("write");
@@ -528,6 +556,7 @@ int main(void) {
   tcase_add_test(tc, test_mkdirs);
   tcase_add_test(tc, test_output_path);
   tcase_add_test(tc, test_deterministic);
+  tcase_add_test(tc, test_format_table);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
