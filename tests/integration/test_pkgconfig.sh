@@ -34,7 +34,7 @@ bad=$(nm -D --defined-only "$libdir/libego4dfeat.so.0" | awk '{print $3}' | grep
 objdump -p "$libdir/libego4dfeat.so.0" | grep -q 'SONAME *libego4dfeat.so.0' || { echo "bad soname"; exit 1; }
 # The CLI: installed with a runpath to the installed library, and the
 # bundled configs installed where the library looks last.
-cli=$(find "$dest" -type f -name ego4dfeat | head -n 1)
+cli=$(find "$dest" -type f -path '*/bin/ego4dfeat' | head -n 1)
 want_libdir=$(sed -n 's/^libdir=//p' "$pc" | sed "s|\${prefix}|$prefix|")
 readelf -d "$cli" | grep -q "RUNPATH.*\[$want_libdir\]" ||
   { echo "installed CLI has no runpath to $want_libdir"; readelf -d "$cli" | grep -i path; exit 1; }

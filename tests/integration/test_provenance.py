@@ -36,8 +36,10 @@ def test_changed_stride_refuses_then_redo_or_skip(tmp_path, models):
     assert "io.on_mismatch=redo" in p.stderr
     assert snapshot(out) == before
 
-    # skip keeps them, saying so.
-    p = run_cli(*args, "inference_config.stride=8", "io.on_mismatch=skip",
+    # skip keeps them, saying so (not under --quiet, which prints errors and
+    # the summary only).
+    loud = extract_args("mvit_k400", vids, out, model)
+    p = run_cli(*loud, "inference_config.stride=8", "io.on_mismatch=skip",
                 check=0)
     assert "0 done, 2 skipped" in p.stdout
     assert "kept (io.on_mismatch=skip)" in p.stdout
