@@ -542,6 +542,11 @@ int discover_videos(const ef_settings *s, ef_video **out, size_t *n) {
     goto fail;
   }
   for (size_t i = 0; i < inputs.n; i++) {
+    /* Probing many files takes a while: a signal stops it here. */
+    if (probe_cancelled()) {
+      rc = ef_error_set(EF_ECANCELLED, "cancelled while listing videos");
+      break;
+    }
     if ((rc = describe(&videos[i], inputs.items[i], s, &files, &m, &stereo)) <
         0)
       break;

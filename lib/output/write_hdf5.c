@@ -324,10 +324,25 @@ static int is_replaced(const copy_ctx *c, const char *uid) {
   return 0;
 }
 
+/* The caller's cancel flag (hdf5_merge_watch_cancel), asked per group. */
+static _Thread_local const volatile int *merge_cancel;
+
+void hdf5_merge_watch_cancel(const volatile int *flag) {
+  merge_cancel = flag;
+}
+
+static int merge_cancelled(void) {
+  return merge_cancel && *merge_cancel;
+}
+
 static herr_t copy_one(hid_t src, const char *name, const H5L_info_t *info,
                        void *arg) {
   (void)info;
   copy_ctx *c = arg;
+  if (merge_cancelled()) {
+    c->failed = 2;
+    return 1;
+  }
   if (is_replaced(c, name))
     return 0;
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
@@ -413,13 +428,17 @@ int hdf5_merge_locked(const char *h5_path, const hdf5_part *parts, size_t n,
     hsize_t idx = 0;
     if (H5Literate(src, H5_INDEX_NAME, H5_ITER_INC, &idx, copy_one, &c) < 0 ||
         c.failed) {
-      rc = ef_error_set(EF_EIO, "cannot copy group \"%s\" of %s",
-                        c.name ? c.name : "?", h5_path);
+      rc = c.failed == 2
+               ? ef_error_set(EF_ECANCELLED, "merge into %s cancelled", h5_path)
+               : ef_error_set(EF_EIO, "cannot copy group \"%s\" of %s",
+                              c.name ? c.name : "?", h5_path);
       goto cleanup;
     }
   }
   for (size_t i = 0; i < n && rc == EF_OK; i++)
-    rc = add_part(dst, &parts[i], config_dir);
+    rc = merge_cancelled()
+             ? ef_error_set(EF_ECANCELLED, "merge into %s cancelled", h5_path)
+             : add_part(dst, &parts[i], config_dir);
   if (rc != EF_OK)
     goto cleanup;
   if (H5Fclose(dst) < 0) {

@@ -53,6 +53,10 @@ int hdf5_merge(const char *h5_path, const hdf5_part *parts, size_t n,
  * waited for. The fd (close it to unlock; a classic POSIX lock, so one
  * per process at a time), or -1 with errno. */
 int hdf5_lock(const char *h5_path);
+/* The calling thread's cancel flag (NULL: none): a merge that sees it
+ * raised stops before its next group with EF_ECANCELLED, removing its
+ * temporary file; features.h5 and the parts stay as they were. */
+void hdf5_merge_watch_cancel(const volatile int *flag);
 /* hdf5_merge for a caller holding the lock. */
 int hdf5_merge_locked(const char *h5_path, const hdf5_part *parts, size_t n,
                       const char *config_dir);

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input/probe.h"
 #include "output/out_hdf5.h"
 #include "output/out_sweep.h"
 #include "output/write.h"
+#include "output/write_hdf5.h"
 #include "run/api_results.h"
 #include "run/params.h"
 #include "run/pipeline.h"
@@ -139,7 +141,11 @@ int ef_perform_feature_extraction(const ef_config *cfg,
     goto done;
   const ef_settings *s = &r.s;
   double t0 = now_seconds();
-  if ((rc = run_prep_outputs(&r, videos, n)) != EF_OK)
+  /* Discovery probes files in this thread: a signal stops it there. */
+  probe_watch_cancel(p.cancel);
+  rc = run_prep_outputs(&r, videos, n);
+  probe_watch_cancel(NULL);
+  if (rc != EF_OK)
     goto done;
   /* A missing output folder is created; then what dead runs of this host
    * left in it goes (out_sweep.h), before anything of ours is there. */
@@ -163,10 +169,14 @@ int ef_perform_feature_extraction(const ef_config *cfg,
   }
   rc = pipeline_run(model, &r.ps, pv, r.count, &p, st->res, &st->times);
   if (r.parts_dir && !s->debug_mode) {
-    /* Also after a cancelled run: what is done goes into the file. */
+    /* A raised cancel flag stops the merge before its next group (the
+     * first signal stops every phase): the complete parts stay, and the
+     * next run merges them. */
     char *msg = rc != EF_OK ? ef_error_dup() : NULL;
     double ts = now_seconds();
+    hdf5_merge_watch_cancel(p.cancel);
     int frc = out_hdf5_flush(s->out_path, NULL);
+    hdf5_merge_watch_cancel(NULL);
     st->times.seconds[EF_TIME_SAVE] += now_seconds() - ts;
     rc = keep_status(rc, frc, msg);
   }

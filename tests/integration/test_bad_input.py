@@ -2,11 +2,14 @@
 videos are still processed; nothing partial is left behind."""
 import os
 import shutil
+import signal
+import subprocess
+import time
 
 import pytest
 import torch
 
-from conftest import extract_args, ffmpeg, make_clip, run_cli
+from conftest import CLI, extract_args, ffmpeg, make_clip, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +109,75 @@ def test_unknown_config_name(tmp_path):
 def test_help_for_every_subcommand():
     assert "usage" in run_cli("--help", check=0).stdout
     assert "--config-name" in run_cli("extract", "--help", check=0).stdout
+
+
+# ---- Files that are not regular files -------------------------------------
+# Reading a FIFO blocks until a writer comes; a device never ends. Such a
+# file named like a video fails alone, naming it, and is never opened
+# (the run would otherwise hang in open() before any video starts).
+
+
+@pytest.fixture
+def special_dir(tmp_path):
+    d = tmp_path / "special"
+    d.mkdir()
+    make_clip(str(d / "good.mp4"), seconds=1.5)
+    os.mkfifo(d / "fifo.mp4")
+    os.symlink("fifo.mp4", d / "to_fifo.mp4")
+    return d
+
+
+def test_a_fifo_in_the_folder_fails_alone_without_blocking(tmp_path,
+                                                           special_dir,
+                                                           models):
+    out = tmp_path / "out"
+    # run_cli would wait 600 s; a blocked run is a failure here.
+    p = subprocess.run([CLI, *extract_args("mvit_k400", special_dir, out,
+                                           models / "tiny_video.pt")],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1, p.stderr
+    for uid in ["fifo", "to_fifo"]:
+        line = [l for l in p.stderr.splitlines()
+                if l.startswith(f"failed {uid}:")]
+        assert line and f"{uid}.mp4" in line[0], p.stderr
+        assert "a FIFO, not a regular file" in line[0], line[0]
+    assert torch.load(out / "good.pt").shape[0] >= 1
+
+
+def test_devices_and_fifos_given_as_paths_fail_alone(tmp_path, special_dir,
+                                                     models):
+    out = tmp_path / "out"
+    paths = [str(special_dir / "fifo.mp4"), "/dev/zero",
+             str(special_dir / "good.mp4")]
+    p = subprocess.run([CLI, *extract_args("mvit_k400", special_dir, out,
+                                           models / "tiny_video.pt"),
+                        "--", *paths],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1, p.stderr
+    assert "fifo.mp4: a FIFO, not a regular file" in p.stderr, p.stderr
+    assert "/dev/zero: a character device, not a regular file" in p.stderr
+    assert (out / "good.pt").exists()
+
+
+def test_first_sigterm_stops_discovery(tmp_path, special_dir, models):
+    """20,000 files to probe take seconds; the first SIGTERM ends the run
+    there, before the output folder is made (it used to probe them all,
+    then write config.yaml, load the model and only then stop)."""
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(20000):
+        os.symlink(special_dir / "good.mp4", many / f"c{i:05d}.mp4")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([CLI, *extract_args("mvit_k400", many, out,
+                                                models / "tiny_video.pt")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    assert "stopped by a signal" in err, err
+    assert not out.exists(), os.listdir(out)
