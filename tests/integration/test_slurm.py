@@ -6,6 +6,7 @@ and nothing done twice, and the local run gives the same features."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 
@@ -294,3 +295,52 @@ def test_file_names_that_are_not_utf8_run_like_others(tmp_path, models):
     p = run_cli(*args, check=0)
     assert "nothing to run: every bin's outputs are complete" in p.stdout, \
         p.stdout
+
+
+def test_a_second_runner_of_a_running_bin_is_refused(tmp_path, models,
+                                                     six_clips):
+    """Two processes on one bin (a rerun beside orphaned tasks after kill
+    -9 of the scheduler) used to both run it and overwrite each other's
+    status records. The first holds status/bin_N.lock; the second is
+    refused, naming it, and writes nothing; the bin's log is appended to,
+    one header line per attempt."""
+    out = tmp_path / "out"
+    args = schedule_args(tmp_path, six_clips, out, models / "tiny_video.pt",
+                         "schedule_config.time_per_forward_pass=12",
+                         "schedule_config.run_locally=1")
+    p = run_cli(*args, "--parallel", "2", check=0)
+    plan = plan_dir(tmp_path)
+    victim = next(iter(outcomes(plan, 1)))
+    os.remove(out / f"{victim}.pt")
+    first = subprocess.Popen([CLI, "run-bin", "--plan", str(plan), "--bin",
+                              "1", "--runner", "first"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        wait_for(lambda: read_status(plan, 1)["pid"] == first.pid and
+                 read_status(plan, 1)["state"] == "running", 120,
+                 "the first runner's status")
+        # Stopped where it holds the bin: the second runs while it waits.
+        first.send_signal(signal.SIGSTOP)
+        second = run_cli("run-bin", "--plan", str(plan), "--bin", "1",
+                         "--runner", "second")
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert (f"bin 1 is being run by pid {first.pid} on host"
+                in second.stderr), second.stderr
+        st = read_status(plan, 1)
+        assert st["pid"] == first.pid and st["runner"] == "first", st
+        first.send_signal(signal.SIGCONT)
+        first.communicate(timeout=300)
+    finally:
+        if first.poll() is None:
+            first.send_signal(signal.SIGCONT)
+            first.kill()
+    assert first.returncode == 0
+    st = read_status(plan, 1)
+    assert st["pid"] == first.pid and st["state"] == "finished", st
+    assert outcomes(plan, 1)[victim] == "done"
+    # A rerun of the scheduler appends to the bin's log.
+    os.remove(out / f"{victim}.pt")
+    run_cli(*args, "--parallel", "2", check=0)
+    log = (tmp_path / "logs" / "local" / "bin_1.log").read_text()
+    assert log.count("--- bin 1: run-bin started by scheduler pid") == 2, log
