@@ -344,3 +344,33 @@ def test_a_second_runner_of_a_running_bin_is_refused(tmp_path, models,
     run_cli(*args, "--parallel", "2", check=0)
     log = (tmp_path / "logs" / "local" / "bin_1.log").read_text()
     assert log.count("--- bin 1: run-bin started by scheduler pid") == 2, log
+
+
+@pytest.mark.parametrize("levels", [100, 30000])
+def test_an_override_too_deep_to_read_back_is_refused(tmp_path, models,
+                                                      six_clips, levels):
+    """+k.k...(100 levels)=1 used to make a plan whose bins all failed on
+    'nesting deeper than 64 levels'; 30,000 levels made a 900 MB
+    config.yaml. Refused now, before anything is written."""
+    key = ".".join(["k"] * levels)
+    p = run_cli(*schedule_args(tmp_path, six_clips, tmp_path / "out",
+                               models / "tiny_video.pt",
+                               "schedule_config.run_locally=1",
+                               "schedule_config.time_per_forward_pass=12",
+                               f"+{key}=1"))
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert f"the key has {levels} levels, more than the 32" in p.stderr
+    assert not (tmp_path / "logs").exists()
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_deepest_override_allowed_makes_a_plan_that_runs(tmp_path, models,
+                                                             six_clips):
+    key = ".".join(["k"] * 32)
+    value = "[" * 16 + "1" + "]" * 16
+    p = run_cli(*schedule_args(tmp_path, six_clips, tmp_path / "out",
+                               models / "tiny_video.pt",
+                               "schedule_config.run_locally=1",
+                               "schedule_config.time_per_forward_pass=12",
+                               f"+{key}={value}"), check=0)
+    assert "summary: 6 done, 0 skipped, 0 failed, 0 not run" in p.stdout
