@@ -3,6 +3,8 @@ videos are still processed; nothing partial is left behind."""
 import os
 import shutil
 import signal
+import struct
+import threading
 import subprocess
 import time
 
@@ -181,3 +183,48 @@ def test_first_sigterm_stops_discovery(tmp_path, special_dir, models):
     assert proc.returncode == 143, err
     assert "stopped by a signal" in err, err
     assert not out.exists(), os.listdir(out)
+
+
+def test_a_duration_far_past_the_frames_is_said_at_once(tmp_path, models):
+    """3 frames in a 2.9 KB mkv that declares 10^5 s: the last frame is
+    repeated up to the declared duration, as the reference does, which
+    takes hours. It used to do so without a word; a warning now names the
+    file and the figures as soon as its frames end."""
+    d = tmp_path / "v"
+    d.mkdir()
+    ffmpeg(str(d / "three.mkv"), "-f", "lavfi", "-i",
+           "testsrc2=size=160x120:rate=30", "-frames:v", "3", "-c:v",
+           "libx264", "-pix_fmt", "yuv420p")
+    data = bytearray((d / "three.mkv").read_bytes())
+    at = data.find(b"\x44\x89\x88")  # Segment Info Duration, 8-byte float
+    assert at > 0
+    data[at + 3:at + 11] = struct.pack(">d", 1e8)  # ms: 10^5 s
+    (d / "long.mkv").write_bytes(bytes(data))
+    os.remove(d / "three.mkv")
+    proc = subprocess.Popen([CLI, *extract_args("mvit_k400", d,
+                                                tmp_path / "out",
+                                                models / "tiny_video.pt")],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr),
+                              daemon=True)
+    reader.start()
+    warned = None
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and warned is None:
+            warned = next((l for l in list(lines)
+                           if "warning" in l and "long.mkv" in l), None)
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        finally:
+            proc.kill()
+        reader.join(timeout=10)
+    assert warned, "no warning about the declared duration"
+    assert "its 3 frames end at 0.1 s but the file declares 100000 s" \
+        in warned, warned
+    assert proc.returncode == 143
