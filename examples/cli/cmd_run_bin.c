@@ -5,9 +5,11 @@
  * status file current as each video ends, so that a task killed at any
  * point leaves an exact record of what it finished.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -116,6 +118,20 @@ static void print_summary(long bin, const char *runner, const ef_stats *st) {
          ef_stats_seconds(st, EF_TIME_DECODE_WAIT));
 }
 
+/* A bin run by `schedule` here (schedule_local.c) gets SIGTERM when the
+ * scheduler dies, even by kill -9, and stops as if cancelled: orphans
+ * would go on beside a rerun. The parent is checked again after the
+ * prctl, for a scheduler that died in between. */
+static void stop_with_local_scheduler(void) {
+  const char *env = getenv("EF_LOCAL_SCHEDULER_PID");
+  if (!env || atol(env) != (long)getppid())
+    return;
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+    return;
+  if (atol(env) != (long)getppid())
+    raise(SIGTERM);
+}
+
 int cmd_run_bin(int argc, char **argv) {
   options o;
   ef_plan *plan = NULL;
@@ -130,6 +146,7 @@ int cmd_run_bin(int argc, char **argv) {
   }
   /* Set before anything slow, so a cancel during loading is not lost. */
   const volatile int *cancel = cli_cancel_on_signals();
+  stop_with_local_scheduler();
   runner_name(&o, runner, sizeof runner);
   if (ef_plan_load(o.plan, &plan) != EF_OK) {
     cli_error("%s", ef_last_error());

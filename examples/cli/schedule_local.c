@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +66,20 @@ int sched_run_local(const ef_plan *p, const char *exe, const size_t *bins,
     threads = cores > parallel ? (int)(cores / parallel) : 1;
   }
   size_t next = 0, running = 0;
-  int failures = 0;
+  int failures = 0, forwarded = 0;
+  /* The running children, to pass a signal on: SIGTERM to the scheduler
+   * alone (kill, a batch system) does not reach them otherwise. */
+  pid_t *pids = calloc((size_t)parallel, sizeof *pids);
+  if (!pids) {
+    cli_error("out of memory");
+    free(logdir);
+    return -1;
+  }
+  /* The children stop when this process dies, even by kill -9
+   * (cmd_run_bin.c asks for a death signal when its parent is this). */
+  char self[32];
+  snprintf(self, sizeof self, "%ld", (long)getpid());
+  setenv("EF_LOCAL_SCHEDULER_PID", self, 1);
   while ((next < n && !sched_interrupted) || running > 0) {
     if (next < n && !sched_interrupted && running < (size_t)parallel) {
       char bin[32], thr[32], runner[160];
@@ -95,22 +109,37 @@ int sched_run_local(const ef_plan *p, const char *exe, const size_t *bins,
         failures++;
         sched_interrupted = 1;
       } else {
+        for (int i = 0; i < parallel; i++)
+          if (pids[i] == 0) {
+            pids[i] = pid;
+            break;
+          }
         running++;
       }
       next++;
       continue;
     }
     int status;
-    pid_t done = wait(&status);
+    if (sched_interrupted && !forwarded) {
+      for (int i = 0; i < parallel; i++)
+        if (pids[i] > 0)
+          kill(pids[i], SIGTERM); /* each stops between batches */
+      forwarded = 1;
+    }
+    pid_t done = wait(&status); /* a signal interrupts it (cmd_schedule.c) */
     if (done < 0) {
       if (errno == EINTR)
         continue;
       break;
     }
+    for (int i = 0; i < parallel; i++)
+      if (pids[i] == done)
+        pids[i] = 0;
     running--;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
       failures++;
   }
+  free(pids);
   free(logdir);
   return failures;
 }

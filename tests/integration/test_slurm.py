@@ -374,3 +374,48 @@ def test_the_deepest_override_allowed_makes_a_plan_that_runs(tmp_path, models,
                                "schedule_config.time_per_forward_pass=12",
                                f"+{key}={value}"), check=0)
     assert "summary: 6 done, 0 skipped, 0 failed, 0 not run" in p.stdout
+
+
+@pytest.fixture(scope="module")
+def two_long_clips(tmp_path_factory):
+    d = tmp_path_factory.mktemp("long")
+    for i in range(2):
+        make_clip(str(d / f"l{i}.mp4"), seconds=60, size="160x120")
+    return d
+
+
+def test_bins_stop_when_the_local_scheduler_is_killed(tmp_path, models,
+                                                      two_long_clips):
+    """kill -9 of `schedule --parallel 2` used to leave its run-bin
+    children running to the end beside any rerun. They now get SIGTERM
+    when it dies and stop between batches, recorded as cancelled."""
+    args = schedule_args(tmp_path, two_long_clips, tmp_path / "out",
+                         models / "tiny_video.pt",
+                         "schedule_config.run_locally=1",
+                         "schedule_config.time_per_forward_pass=1")
+    proc = subprocess.Popen([CLI, *args, "--parallel", "2"],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        def any_running():
+            try:
+                plan = plan_dir(tmp_path)
+                sts = [read_status(plan, b) for b in range(2)
+                       if (plan / "status" / f"bin_{b:05d}.json").exists()]
+            except (FileNotFoundError, AssertionError, ValueError):
+                return None
+            return plan if any(s["state"] == "running" for s in sts) \
+                else None
+        plan = wait_for(any_running, 120, "a bin running")
+        proc.kill()
+        proc.wait(timeout=30)
+
+        def all_ended():
+            sts = [read_status(plan, b)["state"] for b in range(2)
+                   if (plan / "status" / f"bin_{b:05d}.json").exists()]
+            return sts if "running" not in sts else None
+        states = wait_for(all_ended, 120, "both bins to end")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "cancelled" in states, states
