@@ -162,27 +162,39 @@ def test_devices_and_fifos_given_as_paths_fail_alone(tmp_path, special_dir,
 
 
 def test_first_sigterm_stops_discovery(tmp_path, special_dir, models):
-    """20,000 files to probe take seconds; the first SIGTERM ends the run
-    there, before the output folder is made (it used to probe them all,
-    then write config.yaml, load the model and only then stop)."""
+    """20,000 files to probe take seconds. The first SIGTERM used to let
+    discovery probe them all before the run stopped; the rest are now
+    listed unprobed. Measured against the same discovery uncancelled (a
+    missing model stops that run right after it), in this test."""
     many = tmp_path / "many"
     many.mkdir()
     for i in range(20000):
         os.symlink(special_dir / "good.mp4", many / f"c{i:05d}.mp4")
-    out = tmp_path / "out"
-    proc = subprocess.Popen([CLI, *extract_args("mvit_k400", many, out,
+    t0 = time.monotonic()
+    full = subprocess.run([CLI, *extract_args("mvit_k400", many,
+                                              tmp_path / "o1",
+                                              tmp_path / "missing.pt")],
+                          capture_output=True, text=True, timeout=600)
+    full_s = time.monotonic() - t0
+    assert full.returncode != 0 and "missing.pt" in full.stderr
+    assert full_s > 2.0, f"discovery took {full_s:.1f} s: too short to test"
+    proc = subprocess.Popen([CLI, *extract_args("mvit_k400", many,
+                                                tmp_path / "o2",
                                                 models / "tiny_video.pt")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    time.sleep(1.5)
+    time.sleep(min(1.0, full_s / 4))
+    t1 = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     try:
-        _, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=600)
     finally:
         proc.kill()
+    stop_s = time.monotonic() - t1
+    print(f"discovery {full_s:.1f} s; stopped {stop_s:.1f} s after SIGTERM")
     assert proc.returncode == 143, err
     assert "stopped by a signal" in err, err
-    assert not out.exists(), os.listdir(out)
+    assert stop_s < full_s / 2, (stop_s, full_s)
 
 
 def test_a_duration_far_past_the_frames_is_said_at_once(tmp_path, models):
