@@ -26,9 +26,26 @@ int fs_read_all(const char *path, size_t max, char **text, size_t *len) {
   *text = NULL;
   if (len)
     *len = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f)
+  /* O_NONBLOCK and fstat: a FIFO or a device named like a config, a
+   * manifest or a plan would block the read or never end; refused. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
     return neg_errno();
+  struct stat sb;
+  int bad = fstat(fd, &sb) != 0    ? neg_errno()
+            : S_ISDIR(sb.st_mode)  ? -EISDIR
+            : !S_ISREG(sb.st_mode) ? -ENOTSUP
+                                   : 0;
+  if (bad) {
+    close(fd);
+    return bad;
+  }
+  FILE *f = fdopen(fd, "rb");
+  if (!f) {
+    int rc = neg_errno();
+    close(fd);
+    return rc;
+  }
   char *buf = NULL;
   size_t n = 0, cap = 0;
   int rc = 0;

@@ -22,7 +22,8 @@
 
 /* Reads all of path into *text (malloc'd, NUL-terminated; *len bytes
  * before the NUL, len may be NULL). Returns 0, or a negative errno:
- * -ENOENT and the other errors of fopen/fread, -EFBIG when the file holds
+ * -ENOENT and the other errors of open/fread, -EISDIR for a folder,
+ * -ENOTSUP for a FIFO, socket or device (never read), -EFBIG when it holds
  * more than max bytes, -ENOMEM. *text is NULL on failure. Reads in
  * growing chunks rather than trusting fseek/ftell, which pipes and files
  * still being written do not give reliably. */
