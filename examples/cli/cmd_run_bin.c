@@ -5,6 +5,7 @@
  * status file current as each video ends, so that a task killed at any
  * point leaves an exact record of what it finished.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,10 +75,18 @@ static int parse(int argc, char **argv, options *o) {
     cli_error("--plan DIR is required (see --help)");
     return 2;
   }
-  char *end = NULL;
-  o->bin = env_bin ? strtol(env_bin, &end, 10) : -1;
-  if (!env_bin || *end || o->bin < 0) {
+  if (!env_bin) {
     cli_error("no bin: pass --bin N (or run as a SLURM array task)");
+    return 2;
+  }
+  /* "", "2x", "-1" and a number past long were taken as another bin. */
+  char *end = NULL;
+  errno = 0;
+  o->bin = strtol(env_bin, &end, 10);
+  if (end == env_bin || *end || errno == ERANGE || o->bin < 0) {
+    char shown[64];
+    cli_printable(env_bin, shown, sizeof shown);
+    cli_error("bad bin '%s': give a bin number, 0 or more", shown);
     return 2;
   }
   return 0;

@@ -419,3 +419,22 @@ def test_bins_stop_when_the_local_scheduler_is_killed(tmp_path, models,
         if proc.poll() is None:
             proc.kill()
     assert "cancelled" in states, states
+
+
+@pytest.mark.parametrize("value", ["", "2x", "-1", "abc",
+                                   "99999999999999999999"])
+def test_run_bin_refuses_a_bad_bin_number(tmp_path, models, six_clips,
+                                          value):
+    """--bin '' used to run bin 0, and 2^64+ bin 2^63-1: a bad number is
+    a usage error naming it, and nothing runs."""
+    run_cli(*schedule_args(tmp_path, six_clips, tmp_path / "out",
+                           models / "tiny_video.pt",
+                           "schedule_config.run_locally=1",
+                           "schedule_config.time_per_forward_pass=12"),
+            check=0)
+    plan = plan_dir(tmp_path)
+    before = read_status(plan, 0)
+    p = run_cli("run-bin", "--plan", str(plan), "--bin", value)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert f"bad bin '{value}'" in p.stderr, p.stderr
+    assert read_status(plan, 0) == before
