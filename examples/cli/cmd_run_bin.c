@@ -5,9 +5,12 @@
  * status file current as each video ends, so that a task killed at any
  * point leaves an exact record of what it finished.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -73,10 +76,18 @@ static int parse(int argc, char **argv, options *o) {
     cli_error("--plan DIR is required (see --help)");
     return 2;
   }
-  char *end = NULL;
-  o->bin = env_bin ? strtol(env_bin, &end, 10) : -1;
-  if (!env_bin || *end || o->bin < 0) {
+  if (!env_bin) {
     cli_error("no bin: pass --bin N (or run as a SLURM array task)");
+    return 2;
+  }
+  /* "", "2x", "-1" and a number past long were taken as another bin. */
+  char *end = NULL;
+  errno = 0;
+  o->bin = strtol(env_bin, &end, 10);
+  if (end == env_bin || *end || errno == ERANGE || o->bin < 0) {
+    char shown[64];
+    cli_printable(env_bin, shown, sizeof shown);
+    cli_error("bad bin '%s': give a bin number, 0 or more", shown);
     return 2;
   }
   return 0;
@@ -117,6 +128,20 @@ static void print_summary(long bin, const char *runner, const ef_stats *st) {
          ef_stats_seconds(st, EF_TIME_DECODE_WAIT));
 }
 
+/* A bin run by `schedule` here (schedule_local.c) gets SIGTERM when the
+ * scheduler dies, even by kill -9, and stops as if cancelled: orphans
+ * would go on beside a rerun. The parent is checked again after the
+ * prctl, for a scheduler that died in between. */
+static void stop_with_local_scheduler(void) {
+  const char *env = getenv("EF_LOCAL_SCHEDULER_PID");
+  if (!env || atol(env) != (long)getppid())
+    return;
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+    return;
+  if (atol(env) != (long)getppid())
+    raise(SIGTERM);
+}
+
 int cmd_run_bin(int argc, char **argv) {
   options o;
   ef_plan *plan = NULL;
@@ -131,6 +156,7 @@ int cmd_run_bin(int argc, char **argv) {
   }
   /* Set before anything slow, so a cancel during loading is not lost. */
   const volatile int *cancel = cli_cancel_on_signals();
+  stop_with_local_scheduler();
   runner_name(&o, runner, sizeof runner);
   if (ef_plan_load(o.plan, &plan) != EF_OK) {
     cli_error("%s", ef_last_error());

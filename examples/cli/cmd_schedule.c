@@ -267,8 +267,14 @@ static int save_plan(sched_cmd *c, int *exit_code) {
     *exit_code = 2;
     return 1;
   }
-  signal(SIGINT, on_interrupt);
-  signal(SIGTERM, on_interrupt);
+  /* No SA_RESTART: the local runner's wait() returns, to pass the
+   * signal on to the bins running (schedule_local.c). */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
   return 0;
 }
 

@@ -198,7 +198,10 @@ EF_API const char *ef_video_outcome_name(int outcome);
  * outcome and rewrites the file if it changed; finish writes the final
  * state (and, for EF_BIN_FAILED, the reason). runner says who ran it, e.g.
  * "slurm 1234_5" (may be NULL). The handle copies what it needs from the
- * plan. set returns EF_ENOTFOUND for a uid not in the bin. */
+ * plan. set returns EF_ENOTFOUND for a uid not in the bin. begin also
+ * takes the bin's lock (status/bin_N.lock in the plan's folder), held
+ * until free: while another process holds it, begin fails with EF_EIO,
+ * naming that process, and writes nothing. */
 typedef struct ef_schedule_status ef_schedule_status;
 EF_API int ef_schedule_status_begin(const ef_plan *plan, size_t bin,
                                     const char *runner,

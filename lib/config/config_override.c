@@ -17,6 +17,14 @@
 #include "util/utf8.h"
 
 #define MAX_VALUE_DEPTH 16
+/* Levels of a key (a.b.c is 3). With MAX_VALUE_DEPTH, what an override
+ * writes stays well under the 64 levels a config file may nest
+ * (config_yaml.c), so every config it makes reads back: a run's
+ * config.yaml, a plan's config. The schema's keys have 3 at most. */
+#define MAX_KEY_DEPTH 32
+/* An override is a command-line argument (Linux caps one at 128 KiB);
+ * the Python binding allows more, up to this. */
+#define MAX_OVERRIDE_BYTES (1u << 20)
 
 typedef enum { OV_SET, OV_ADD, OV_UPSERT, OV_DELETE } ov_mode;
 
@@ -221,6 +229,14 @@ static int apply(cfg_node *root, ov_mode mode, const char *key,
   int rc = cfg_path_check(key, what);
   if (rc != EF_OK)
     return rc;
+  size_t levels = 1;
+  for (const char *c = key; *c; c++)
+    levels += *c == '.';
+  if (levels > MAX_KEY_DEPTH)
+    return ef_error_set(EF_ECONFIG,
+                        "the key has %zu levels, more than the %d an "
+                        "override key may have",
+                        levels, MAX_KEY_DEPTH);
   if (value_text && !utf8_valid(value_text)) /* keys are ASCII (above) */
     return ef_error_set(EF_ECONFIG, "%s: not valid UTF-8 text", what);
   /* A key named defaults would be read back as a defaults list. */
@@ -286,6 +302,12 @@ int cfg_override_apply(cfg_node *root, const char *override) {
   snprintf(what, sizeof what, "override '%.200s'", override);
   while (isspace((unsigned char)*override))
     override++;
+  size_t len = strlen(override);
+  if (len > MAX_OVERRIDE_BYTES)
+    return ef_error_set(EF_ECONFIG,
+                        "%zu bytes long, more than the %u an override "
+                        "may have",
+                        len, MAX_OVERRIDE_BYTES);
   char *s = strdup(override);
   if (!s)
     return ef_error_set(EF_ENOMEM, "out of memory parsing %s", what);

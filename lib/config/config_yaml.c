@@ -22,12 +22,40 @@
 typedef struct {
   yaml_parser_t parser;
   const char *origin;
+  const char *text; /* the whole input, for reader errors' lines */
+  size_t len;
 } reader;
+
+/* libyaml's reader (bad UTF-8, a NUL or another control character) gives
+ * a byte offset and leaves the mark at 1:1: the line and column (in
+ * bytes) are counted here, and the byte is named. */
+static int reader_error(reader *r) {
+  const yaml_parser_t *p = &r->parser;
+  size_t at = p->problem_offset < r->len ? p->problem_offset : r->len;
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < at; i++) {
+    col++;
+    if (r->text[i] == '\n') {
+      line++;
+      col = 1;
+    }
+  }
+  char byte[32] = "";
+  if (at < r->len)
+    snprintf(byte, sizeof byte, " (byte 0x%02x%s)",
+             (unsigned)(unsigned char)r->text[at],
+             r->text[at] == '\0' ? ", a NUL" : "");
+  return ef_error_set(EF_ECONFIG, "%s:%zu:%zu: YAML error: %s%s", r->origin,
+                      line, col, p->problem ? p->problem : "unreadable text",
+                      byte);
+}
 
 static int syntax_error(reader *r) {
   const yaml_parser_t *p = &r->parser;
   if (p->error == YAML_MEMORY_ERROR)
     return ef_error_set(EF_ENOMEM, "%s: out of memory parsing YAML", r->origin);
+  if (p->error == YAML_READER_ERROR)
+    return reader_error(r);
   return ef_error_set(EF_ECONFIG, "%s:%zu:%zu: YAML error: %s%s%s", r->origin,
                       p->problem_mark.line + 1, p->problem_mark.column + 1,
                       p->problem ? p->problem : "invalid document",
@@ -185,7 +213,7 @@ static int expect(reader *r, yaml_event_type_t type, const char *problem) {
 int cfg_yaml_parse(const char *text, size_t len, const char *origin,
                    cfg_node **out) {
   int rc;
-  reader r = {.origin = origin};
+  reader r = {.origin = origin, .text = text, .len = len};
   cfg_node *root = NULL;
   yaml_event_t ev;
   *out = NULL;

@@ -410,7 +410,7 @@ static int resolve(ef_video *v, const char *input, const ef_settings *s,
 
 static int describe(ef_video *v, const char *input, const ef_settings *s,
                     const strvec *files, const manifest *m,
-                    const strvec *stereo) {
+                    const strvec *stereo, int may_probe) {
   int rc = resolve(v, input, s, files);
   if (rc != EF_OK || v->reject)
     return rc;
@@ -420,7 +420,7 @@ static int describe(ef_video *v, const char *input, const ef_settings *s,
   v->height = row ? row->height : 0;
   v->has_audio = row ? row->has_audio : -1;
   v->is_stereo = strvec_contains(stereo, v->uid);
-  if ((v->num_frames < 0 || v->width <= 0 || v->has_audio < 0) &&
+  if (may_probe && (v->num_frames < 0 || v->width <= 0 || v->has_audio < 0) &&
       path_is_file(v->path))
     fill_from_probe(v, s);
   return EF_OK;
@@ -685,8 +685,10 @@ int discover_videos(const ef_settings *s, ef_video **out, size_t *n) {
     goto fail;
   }
   for (size_t i = 0; i < inputs.n; i++) {
-    if ((rc = describe(&videos[i], inputs.items[i], s, &files, &m, &stereo)) <
-        0)
+    /* Probing many files takes a while: after a signal the rest are
+     * listed unprobed, and the run that follows stops at once. */
+    if ((rc = describe(&videos[i], inputs.items[i], s, &files, &m, &stereo,
+                       !probe_cancelled())) < 0)
       break;
   }
   if (rc == EF_OK)

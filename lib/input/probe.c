@@ -8,10 +8,13 @@
 #include "input/probe.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
@@ -20,30 +23,84 @@
 
 __extension__ typedef __int128 i128;
 
+/* What a file that is not a regular file is, for the message. */
+static const char *special_kind(mode_t mode) {
+  if (S_ISFIFO(mode))
+    return "a FIFO";
+  if (S_ISSOCK(mode))
+    return "a socket";
+  if (S_ISCHR(mode))
+    return "a character device";
+  if (S_ISBLK(mode))
+    return "a block device";
+  return "not a regular file";
+}
+
+static int stat_problem(const char *path, const struct stat *sb) {
+  if (S_ISDIR(sb->st_mode))
+    return ef_error_set(EF_EIO, "%s: is a directory", path);
+  /* Reading a FIFO, a socket or a device blocks or never ends. */
+  if (!S_ISREG(sb->st_mode))
+    return ef_error_set(EF_EIO, "%s: %s, not a regular file; not opened", path,
+                        special_kind(sb->st_mode));
+  if (sb->st_size == 0)
+    return ef_error_set(EF_EDECODE, "%s: empty file", path);
+  return EF_OK;
+}
+
 int probe_check_path(const char *path) {
   struct stat sb;
 
   if (stat(path, &sb) != 0)
     return ef_error_set(errno == ENOENT ? EF_ENOTFOUND : EF_EIO, "%s: %s", path,
                         errno == ENOENT ? "no such file" : strerror(errno));
-  if (S_ISDIR(sb.st_mode))
-    return ef_error_set(EF_EIO, "%s: is a directory", path);
-  if (S_ISREG(sb.st_mode) && sb.st_size == 0)
-    return ef_error_set(EF_EDECODE, "%s: empty file", path);
-  return EF_OK;
+  return stat_problem(path, &sb);
+}
+
+int probe_open_regular(const char *path) {
+  /* O_NONBLOCK: a FIFO put in place after the stat must not block the
+   * open; fstat then says what was opened. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  struct stat sb;
+  if (fd < 0)
+    return ef_error_set(errno == ENOENT ? EF_ENOTFOUND : EF_EIO, "%s: %s", path,
+                        errno == ENOENT ? "no such file" : strerror(errno));
+  if (fstat(fd, &sb) != 0) {
+    int rc = ef_error_set(EF_EIO, "%s: %s", path, strerror(errno));
+    close(fd);
+    return rc;
+  }
+  int rc = stat_problem(path, &sb);
+  if (rc != EF_OK) {
+    close(fd);
+    return rc;
+  }
+  return fd;
+}
+
+static _Thread_local const volatile int *watched_cancel;
+
+void probe_watch_cancel(const volatile int *flag) {
+  watched_cancel = flag;
+}
+
+int probe_cancelled(void) {
+  return watched_cancel && *watched_cancel;
 }
 
 /* An ISO media file starts with a box "<size>ftyp"; one that FFmpeg
  * cannot open lacks its moov box, which writers put at the end. */
 static int starts_like_mp4(const char *path) {
   unsigned char head[8];
-  FILE *f = fopen(path, "rb");
+  int fd = probe_open_regular(path);
   int yes = 0;
-  if (f) {
-    yes = fread(head, 1, sizeof head, f) == sizeof head &&
-          memcmp(head + 4, "ftyp", 4) == 0;
-    fclose(f);
+  if (fd < 0) {
+    ef_error_clear();
+    return 0;
   }
+  yes = read(fd, head, sizeof head) == (ssize_t)sizeof head &&
+        memcmp(head + 4, "ftyp", 4) == 0;
+  close(fd);
   return yes;
 }
 
@@ -61,6 +118,66 @@ int probe_open_error(const char *path, int averr) {
   return ef_error_set(EF_EDECODE, "%s: not a media file (%s)", path, msg);
 }
 
+/* libavformat's own opener, the same for every context: read once. */
+typedef int (*io_open_fn)(AVFormatContext *, AVIOContext **, const char *, int,
+                          AVDictionary **);
+static io_open_fn default_io_open;
+static pthread_once_t default_io_once = PTHREAD_ONCE_INIT;
+
+static void read_default_io_open(void) {
+  AVFormatContext *fmt = avformat_alloc_context();
+  if (fmt) {
+    default_io_open = fmt->io_open;
+    avformat_free_context(fmt);
+  }
+}
+
+/* "proto:rest" as libavformat reads a URL (url_find_protocol): letters,
+ * digits, '+', '-', '.' then ':'. "/a:b.mp4" is a file. */
+static int has_protocol(const char *url) {
+  size_t n = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         "0123456789+-.");
+  return n > 0 && url[n] == ':';
+}
+
+/*
+ * Every file libavformat opens for reading (the video, and what a demuxer
+ * opens beside it) goes through here: it is opened first by
+ * probe_open_regular, so a FIFO or a device fails instead of blocking, and
+ * libavformat then opens that very file through /proc/self/fd, so a file
+ * swapped after the check is never the one read. Where /proc is missing,
+ * the checked path is opened by name.
+ */
+static int checked_io_open(AVFormatContext *s, AVIOContext **pb,
+                           const char *url, int flags, AVDictionary **opts) {
+  io_open_fn dflt = default_io_open;
+  const char *file = url;
+  if (strncmp(file, "file:", 5) == 0)
+    file += 5;
+  /* Other protocols are refused by the whitelist (probe_open). */
+  if ((flags & AVIO_FLAG_WRITE) || has_protocol(file))
+    return dflt(s, pb, url, flags, opts);
+  int fd = probe_open_regular(file);
+  if (fd < 0) {
+    int rc = ef_last_error_code() == EF_ENOTFOUND ? AVERROR(ENOENT)
+                                                  : AVERROR(EINVAL);
+    /* Keeps the message for probe_open: it names the reason. */
+    return rc;
+  }
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  int rc = access(proc, R_OK) == 0 ? dflt(s, pb, proc, flags, opts)
+                                   : dflt(s, pb, file, flags, opts);
+  close(fd);
+  return rc;
+}
+
+/* Nonzero stops libavformat's reads: the run's cancel flag. */
+static int interrupted(void *flag) {
+  const volatile int *cancel = flag;
+  return cancel && *cancel;
+}
+
 int probe_open(const char *path, AVFormatContext **out) {
   char msg[AV_ERROR_MAX_STRING_SIZE];
   AVFormatContext *fmt = NULL;
@@ -70,13 +187,33 @@ int probe_open(const char *path, AVFormatContext **out) {
   rc = probe_check_path(path);
   if (rc < 0)
     return rc;
-  rc = avformat_open_input(&fmt, path, NULL, NULL);
-  if (rc < 0)
+  pthread_once(&default_io_once, read_default_io_open);
+  if (!default_io_open || !(fmt = avformat_alloc_context()))
+    return ef_error_set(EF_ENOMEM, "%s: out of memory", path);
+  /* Local files only: no pipe:, no network, whatever a demuxer asks. */
+  if (!(fmt->protocol_whitelist = av_strdup("file"))) {
+    avformat_free_context(fmt);
+    return ef_error_set(EF_ENOMEM, "%s: out of memory", path);
+  }
+  fmt->io_open = checked_io_open;
+  fmt->interrupt_callback.callback = interrupted;
+  fmt->interrupt_callback.opaque = (void *)watched_cancel;
+  ef_error_clear();
+  rc = avformat_open_input(&fmt, path, NULL, NULL); /* frees fmt on error */
+  if (rc < 0) {
+    /* checked_io_open's refusal, with its reason. */
+    if (ef_last_error_code() != EF_OK)
+      return ef_last_error_code();
+    if (rc == AVERROR_EXIT)
+      return ef_error_set(EF_ECANCELLED, "%s: cancelled", path);
     return probe_open_error(path, rc);
+  }
   rc = avformat_find_stream_info(fmt, NULL);
   if (rc < 0) {
     av_strerror(rc, msg, sizeof msg);
     avformat_close_input(&fmt);
+    if (rc == AVERROR_EXIT)
+      return ef_error_set(EF_ECANCELLED, "%s: cancelled", path);
     return ef_error_set(EF_EDECODE, "%s: cannot read stream info (%s)", path,
                         msg);
   }

@@ -20,18 +20,30 @@ typedef struct {
   int audio_channels;
 } probe_info;
 
-/* EF_OK if path names a non-empty file (or a device, FIFO...); else
+/* EF_OK if path names a non-empty regular file (through symlinks); else
  * EF_ENOTFOUND "<path>: no such file", EF_EDECODE "<path>: empty file" or
- * EF_EIO. libavformat says "Invalid data" for all three, so openers check
- * first. */
+ * EF_EIO (a directory, or "a FIFO, not a regular file": a FIFO, socket or
+ * device is never opened, as reading it blocks or never ends).
+ * libavformat says "Invalid data" for these, so openers check first. */
 int probe_check_path(const char *path);
+/* Opens path for reading without blocking (O_NONBLOCK) and checks what
+ * was opened as probe_check_path does: the fd, or the error code with the
+ * message set. Closes the race between a check and an open. */
+int probe_open_regular(const char *path);
+/* The calling thread's cancel flag for probe_open (an AVIOInterruptCB
+ * makes libavformat give up with EF_ECANCELLED) and for discovery's
+ * loop, which asks probe_cancelled() between files; NULL: none. */
+void probe_watch_cancel(const volatile int *flag);
+int probe_cancelled(void);
 /* The error for avformat_open_input() failing with `averr` on path:
  * EF_ENOTFOUND "no such file", or EF_EDECODE "not a media file (...)" --
  * except for an MP4/MOV whose header is there but whose index (moov) is
  * not, which is truncated or still being written, and says so. */
 int probe_open_error(const char *path, int averr);
 
-/* Checks path (probe_check_path), opens it and reads its stream headers:
+/* Checks path (probe_check_path), opens it and reads its stream headers
+ * (every file libavformat opens for it is checked the same way, on the
+ * opened fd):
  * EF_OK with *out to close with avformat_close_input, or the error with a
  * message naming the file and *out NULL. Every opener of media goes
  * through here (probe_file, media/media_open.c). */

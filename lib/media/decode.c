@@ -358,6 +358,22 @@ static void hold(decoder *d, AVFrame *f, int64_t t, int64_t dur) {
   d->have_cur = 1;
 }
 
+/* The last frame is repeated until the declared duration, as the
+ * reference does (docs/semantics.md). A file that declares far more than
+ * its frames cover (3 frames and 10^7 s) keeps a run busy for hours with
+ * copies: said once the input ends, so the wait has a reason. */
+static void warn_long_freeze(const decoder *d, rtime end) {
+  double frozen = seconds(d->bound) - seconds(end);
+  double samples = frozen * (double)d->fps_num / (double)d->fps_den;
+  if (samples > 1000.0 && samples > 100.0 * (double)(d->decoded + 1))
+    ef_log(EF_LOG_WARNING,
+           "%s: its %lld frames end at %.1f s but the file declares %.0f s: "
+           "about %.0f more samples, each a copy of the last frame, are "
+           "still to compute (the declared duration is what counts)",
+           d->path, (long long)d->decoded, seconds(end), seconds(d->bound),
+           samples);
+}
+
 /* Receives the next source frame and decides the candidate's fate. */
 static int advance(decoder *d) {
   int64_t t, dur;
@@ -377,6 +393,7 @@ static int advance(decoder *d) {
       d->bound = end;
       d->bound_known = 1;
     }
+    warn_long_freeze(d, end);
     rc = target_before(d, d->k, d->bound) ? take_candidate(d, 0, 1) : EF_OK;
     av_frame_unref(d->cur);
     d->have_cur = 0;

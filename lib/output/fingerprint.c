@@ -16,6 +16,7 @@
 
 #include "output/write_internal.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 static void to_hex(const uint8_t digest[32],
                    char hex[FINGERPRINT_HEX_LEN + 1]) {
@@ -46,7 +47,7 @@ int fingerprint_file_sha256(const char *path,
   int rc = EF_OK;
   uint8_t *buf = NULL;
   struct AVSHA *sha = NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = fs_open_regular(path);
   if (fd < 0)
     return ef_error_set(EF_EIO, "cannot read the model file %s: %s", path,
                         strerror(errno));

@@ -264,10 +264,26 @@ static int convert_group(const copy_ctx *c, hid_t src, const char *name,
   return ok ? 0 : -1;
 }
 
+/* The caller's cancel flag (h5file_merge_watch_cancel), asked per uid:
+ * the first signal stops the merge too. */
+static _Thread_local const volatile int *merge_cancel;
+
+void h5file_merge_watch_cancel(const volatile int *flag) {
+  merge_cancel = flag;
+}
+
+static int merge_cancelled(void) {
+  return merge_cancel && *merge_cancel;
+}
+
 static herr_t copy_one(hid_t src, const char *name, const H5L_info_t *info,
                        void *arg) {
   (void)info;
   copy_ctx *c = arg;
+  if (merge_cancelled()) {
+    c->failed = 2;
+    return 1;
+  }
   if ((c->layout == 2 && strcmp(name, H5_TIMES) == 0) || is_replaced(c, name))
     return 0;
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
@@ -302,7 +318,9 @@ static int copy_kept(hid_t src, int layout, hid_t dst, hid_t dst_times,
   int rc = EF_OK;
   if (H5Literate(src, H5_INDEX_NAME, H5_ITER_INC, &idx, copy_one, &c) < 0 ||
       c.failed) {
-    if (c.name && strcmp(c.name, H5_TIMES) == 0)
+    if (c.failed == 2)
+      rc = ef_error_set(EF_ECANCELLED, "merge into %s cancelled", h5_path);
+    else if (c.name && strcmp(c.name, H5_TIMES) == 0)
       rc = ef_error_set(EF_EINVAL,
                         "%s holds a uid \"" H5_TIMES "\", which the current "
                         "layout keeps for the window times: extract it again "
@@ -465,7 +483,9 @@ int h5file_merge_locked(const char *h5_path, const out_part *parts, size_t n,
       (rc = copy_kept(src, layout, dst, times, parts, n, h5_path)) != EF_OK)
     goto cleanup;
   for (size_t i = 0; i < n && rc == EF_OK; i++)
-    rc = add_part(dst, times, &parts[i], config_dir, gzip);
+    rc = merge_cancelled()
+             ? ef_error_set(EF_ECANCELLED, "merge into %s cancelled", h5_path)
+             : add_part(dst, times, &parts[i], config_dir, gzip);
   if (rc != EF_OK)
     goto cleanup;
   herr_t closed = H5Gclose(times);

@@ -32,6 +32,11 @@
 
 #include "output/parts.h"
 
+/* The calling thread's cancel flag (NULL: none): a merge that sees it
+ * raised stops before its next uid with EF_ECANCELLED, removing its
+ * temporary file; h5_path and the parts stay as they were. */
+void h5file_merge_watch_cancel(const volatile int *flag);
+
 /* Merges parts into h5_path (created if missing), atomically: the
  * datasets of the parts' uids are replaced, the others kept. config_dir
  * holds the config.yaml / config-<16 hex>.yaml a part's config attribute

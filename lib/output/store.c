@@ -335,11 +335,11 @@ int store_prepare(const store *st) {
   return EF_OK;
 }
 
-int store_finish(store *st) {
+int store_finish(store *st, const volatile int *cancel) {
   /* Debug mode writes model inputs, no features to gather. */
   if (!st->f->finish || st->debug)
     return EF_OK;
-  int rc = st->f->finish(st->out_path, st->compression);
+  int rc = st->f->finish(st->out_path, st->compression, cancel);
   if (rc != EF_OK)
     return rc;
   store_index_free(&st->idx);

@@ -122,11 +122,13 @@ void store_claim_release(claim *c);
 /* Before the first write: creates the folders and removes what dead runs
  * of this host left in them (out_sweep.h); a sweep failure is not one. */
 int store_prepare(const store *st);
-/* After the run, also a cancelled one: a gathering format merges what is
- * complete (hdf5: the parts into features.h5, then removes them) and
- * reads the file's index again, so that store_state then says what the
- * final file holds. */
-int store_finish(store *st);
+/* After the run: a gathering format merges what is complete (hdf5: the
+ * parts into features.h5, then removes them) and reads the file's index
+ * again, so that store_state then says what the final file holds. cancel
+ * (may be NULL) is the run's flag: raised, before or during the merge,
+ * it stops with EF_ECANCELLED, features.h5 as it was and the parts kept
+ * for the next run. */
+int store_finish(store *st, const volatile int *cancel);
 
 /* The run's record: <out_path>/config.yaml, or config-<16 hex>.yaml when
  * a run of another fingerprint owns config.yaml; with defer set that

@@ -49,8 +49,11 @@ typedef struct store_format {
   ef_out_format part;
   const char *file, *parts_dir;
   int (*index_load)(const char *out_path, store_index *idx);
-  /* compression: the gathered file's gzip level (0: none). */
-  int (*finish)(const char *out_path, int compression);
+  /* compression: the gathered file's gzip level (0: none); cancel: the
+   * run's flag (may be NULL), which stops the gathering with
+   * EF_ECANCELLED and leaves the parts for the next run. */
+  int (*finish)(const char *out_path, int compression,
+                const volatile int *cancel);
 } store_format;
 
 /* The entry of fmt, or NULL for a value outside the list. */

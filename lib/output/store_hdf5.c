@@ -74,9 +74,21 @@ static int hdf5_index_load(const char *out_path, store_index *idx) {
   return EF_OK;
 }
 
+/* h5file_merge_locked, stopped before its next uid once *cancel is
+ * raised (the first signal stops every phase, the merge included). */
+static int merge_watching(const char *h5, const out_part *parts, size_t n,
+                          const char *config_dir, int gzip,
+                          const volatile int *cancel) {
+  h5file_merge_watch_cancel(cancel);
+  int rc = h5file_merge_locked(h5, parts, n, config_dir, gzip);
+  h5file_merge_watch_cancel(NULL);
+  return rc;
+}
+
 /* Merges every complete part into features.h5 and removes the merged
  * parts. */
-static int hdf5_finish(const char *out_path, int gzip) {
+static int hdf5_finish(const char *out_path, int gzip,
+                       const volatile int *cancel) {
   char *h5 = in_out_path(out_path, HDF5_FILE);
   char *parts_dir = in_out_path(out_path, HDF5_PARTS);
   out_part *parts = NULL;
@@ -97,7 +109,7 @@ static int hdf5_finish(const char *out_path, int gzip) {
   /* Unfinished parts (no features yet) are left for their writer. */
   if (rc == EF_OK && (rc = parts_scan(parts_dir, 0, &parts, &n)) == EF_OK &&
       n > 0 &&
-      (rc = h5file_merge_locked(h5, parts, n, out_path, gzip)) == EF_OK) {
+      (rc = merge_watching(h5, parts, n, out_path, gzip, cancel)) == EF_OK) {
     /* In features.h5 now: the features go first, so that a part is never
      * complete with the other files missing. */
     for (size_t i = 0; i < n; i++) {

@@ -19,6 +19,7 @@
 #include "output/store_format.h"
 #include "output/write_internal.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_MAGIC_LEN 6
@@ -167,7 +168,7 @@ int write_npy_check(const char *path, const char *descr, size_t elsize,
                     int64_t *shape, int *ndim, int max_dims) {
   int ok = 0;
   char *h = NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = fs_open_regular(path);
   if (fd < 0)
     return 0;
   struct stat st;
@@ -231,7 +232,7 @@ int write_npy_read(const char *path, float **data, int64_t *shape, int *ndim) {
     numel *= shape[k];
   size_t bytes = (size_t)numel * 4;
   float *v = malloc(bytes ? bytes : 1);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = fs_open_regular(path);
   struct stat st;
   /* The data is the file's last bytes (write_npy_check checked the size). */
   int ok = v && fd >= 0 && fstat(fd, &st) == 0 &&

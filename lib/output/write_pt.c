@@ -28,6 +28,7 @@
 #include "output/store_format.h"
 #include "output/write_internal.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 #define PT_ALIGN 64
 #define ZIP_LOCAL_SIG 0x04034b50u
@@ -449,7 +450,7 @@ static int entry_fits(int fd, const cd_entry *e, uint64_t cd_off) {
 int write_pt_complete(const char *path) {
   int ok = 0;
   uint8_t *cd = NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = fs_open_regular(path);
   if (fd < 0)
     return 0;
   struct stat st;
@@ -600,7 +601,7 @@ int write_pt_read(const char *path, float **data, int64_t *shape, int *ndim) {
   float *v = NULL;
   if (!write_pt_complete(path))
     return ef_error_set(EF_EINVAL, "%s: not a complete .pt file", path);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = fs_open_regular(path);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0) {
     rc = ef_error_set(EF_EIO, "cannot read %s", path);

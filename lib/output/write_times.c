@@ -14,6 +14,7 @@
 #include "output/write.h"
 #include "output/write_internal.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 char *write_times_path(const char *dir, const char *uid) {
   /* write_output_path's joining, with the stem "<uid>.times". */
@@ -88,7 +89,7 @@ int write_times_read(const char *path, double **starts, double **ends,
   double *s = malloc((size_t)rows * sizeof *s);
   double *e = malloc((size_t)rows * sizeof *e);
   raw = malloc(bytes);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = fs_open_regular(path);
   if (!s || !e || !raw) {
     rc = ef_error_set(EF_ENOMEM, "out of memory reading %s", path);
     goto cleanup;

@@ -195,7 +195,11 @@ int ef_perform_feature_extraction(const ef_config *cfg,
     goto done;
   const ef_settings *s = &r.s;
   double t0 = now_seconds();
-  if ((rc = run_prep_outputs(&r, videos, n)) != EF_OK)
+  /* Discovery probes files in this thread: a signal stops it there. */
+  probe_watch_cancel(p.cancel);
+  rc = run_prep_outputs(&r, videos, n);
+  probe_watch_cancel(NULL);
+  if (rc != EF_OK)
     goto done;
   if ((rc = store_prepare(r.store)) != EF_OK)
     goto done;
@@ -225,7 +229,7 @@ int ef_perform_feature_extraction(const ef_config *cfg,
    * format's file (hdf5). */
   double ts = now_seconds();
   msg = run_msg(rc);
-  rc = keep_status(rc, store_finish(r.store), msg);
+  rc = keep_status(rc, store_finish(r.store, p.cancel), msg);
   st->times.seconds[EF_TIME_SAVE] += now_seconds() - ts;
   if (!s->debug_mode && (rc == EF_OK || rc == EF_EPARTIAL)) {
     msg = run_msg(rc);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/config_tree.h"
 #include "config/settings.h"
@@ -71,8 +72,16 @@ int ef_plan_save(const ef_plan *p) {
     else
       rc = store_file_write(path, b.data, b.len);
   }
-  free(path);
   free(b.data);
+  /* Read back before any task is given it: a plan its tasks cannot load
+   * would fail every bin. */
+  ef_plan *back = NULL;
+  if (rc == EF_OK && (rc = ef_plan_load(path, &back)) != EF_OK) {
+    ef_error_prefix("the plan just written cannot be read back");
+    unlink(path);
+  }
+  ef_plan_free(back);
+  free(path);
   return rc;
 }
 

@@ -2,11 +2,17 @@
  * schedule_status.c - the per-bin status files (status/bin_N.json in the
  * plan's folder): a task writes its bin's (ef_schedule_status_*) as it
  * goes, and the scheduler reads them all back into the plan
- * (ef_plan_read_status) for its summary and for reruns.
+ * (ef_plan_read_status) for its summary and for reruns. The task holds
+ * the bin's lock (status/bin_N.lock) while it runs: a second process that
+ * would run the same bin (a rerun beside orphaned tasks) is refused
+ * before it writes anything, so no status file is written by two.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +60,7 @@ static char *status_file(const char *dir, size_t bin) {
 
 struct ef_schedule_status {
   char *path;
+  int lock_fd; /* status/bin_N.lock, flock'ed; -1 where locks fail */
   char key[17];
   size_t bin;
   char *runner;
@@ -107,9 +114,65 @@ static int status_write(const ef_schedule_status *st) {
   return rc;
 }
 
+/* Who holds a bin's lock, as its holder wrote it ("pid 12 on host h"). */
+static void lock_holder(int fd, char *buf, size_t n) {
+  ssize_t got = pread(fd, buf, n - 1, 0);
+  buf[got > 0 ? got : 0] = '\0';
+  buf[strcspn(buf, "\n")] = '\0';
+  if (!*buf)
+    snprintf(buf, n, "another process");
+}
+
+/* Takes status/bin_N.lock for this process (st->lock_fd), or refuses
+ * with the holder named. O_NOFOLLOW: the lock file is ours to create, a
+ * symlink in its place is not followed. */
+static int lock_bin(ef_schedule_status *st, const char *dir) {
+  char name[48];
+  snprintf(name, sizeof name, "/bin_%05zu.lock", st->bin);
+  char *path = sched_join(dir, "", name);
+  if (!path)
+    return sched_nomem();
+  int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    int rc = ef_error_set(EF_EIO, "cannot open the lock file %s: %s", path,
+                          strerror(errno));
+    free(path);
+    return rc;
+  }
+  int r;
+  while ((r = flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR)
+    ;
+  if (r != 0 && errno == EWOULDBLOCK) {
+    char who[320];
+    lock_holder(fd, who, sizeof who);
+    int rc = ef_error_set(EF_EIO,
+                          "bin %zu is being run by %s (it holds %s); not "
+                          "running it twice: wait for it to end, or end it",
+                          st->bin, who, path);
+    close(fd);
+    free(path);
+    return rc;
+  }
+  free(path);
+  if (r != 0) { /* a filesystem without locks: run unlocked, as before */
+    close(fd);
+    st->lock_fd = -1;
+    return EF_OK;
+  }
+  char who[320];
+  int len = snprintf(who, sizeof who, "pid %ld on host %s\n", (long)getpid(),
+                     st->host);
+  if (ftruncate(fd, 0) != 0 || write(fd, who, (size_t)len) != len)
+    ef_error_clear(); /* only the refusal's message uses it */
+  st->lock_fd = fd;
+  return EF_OK;
+}
+
 void ef_schedule_status_free(ef_schedule_status *st) {
   if (!st)
     return;
+  if (st->lock_fd >= 0)
+    close(st->lock_fd); /* releases the lock */
   for (size_t i = 0; st->uids && i < st->n; i++) {
     free(st->uids[i]);
     free(st->errors[i]);
@@ -137,6 +200,7 @@ int ef_schedule_status_begin(const ef_plan *p, size_t bin, const char *runner,
   int rc = EF_OK;
   if (!st)
     return sched_nomem();
+  st->lock_fd = -1;
   st->bin = bin;
   st->n = b->n;
   st->started = wall_now();
@@ -165,7 +229,8 @@ int ef_schedule_status_begin(const ef_plan *p, size_t bin, const char *runner,
       goto fail;
     }
   }
-  if ((rc = store_mkdirs(dir)) != EF_OK || (rc = status_write(st)) != EF_OK)
+  if ((rc = store_mkdirs(dir)) != EF_OK || (rc = lock_bin(st, dir)) != EF_OK ||
+      (rc = status_write(st)) != EF_OK)
     goto fail;
   free(dir);
   *out = st;

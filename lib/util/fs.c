@@ -22,13 +22,39 @@ static int neg_errno(void) {
 
 /* ---- Reading ------------------------------------------------------------ */
 
+int fs_open_regular(const char *path) {
+  /* O_NONBLOCK and fstat: a FIFO or a device named like a config, a
+   * manifest, a plan or a feature file would block the read or never
+   * end; refused before any read. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return neg_errno();
+  struct stat sb;
+  int bad = fstat(fd, &sb) != 0    ? neg_errno()
+            : S_ISDIR(sb.st_mode)  ? -EISDIR
+            : !S_ISREG(sb.st_mode) ? -ENOTSUP
+                                   : 0;
+  if (bad) {
+    close(fd);
+    errno = -bad;
+    return bad;
+  }
+  return fd;
+}
+
 int fs_read_all(const char *path, size_t max, char **text, size_t *len) {
   *text = NULL;
   if (len)
     *len = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return neg_errno();
+  int fd = fs_open_regular(path);
+  if (fd < 0)
+    return fd;
+  FILE *f = fdopen(fd, "rb");
+  if (!f) {
+    int rc = neg_errno();
+    close(fd);
+    return rc;
+  }
   char *buf = NULL;
   size_t n = 0, cap = 0;
   int rc = 0;

@@ -20,9 +20,16 @@
 
 #include <stddef.h>
 
+/* Opens path for reading if it is a regular file (through symlinks): the
+ * fd, or a negative errno with errno set: -EISDIR for a folder, -ENOTSUP
+ * for a FIFO, socket or device, which is never read or waited on
+ * (O_NONBLOCK), else open's error. */
+int fs_open_regular(const char *path);
+
 /* Reads all of path into *text (malloc'd, NUL-terminated; *len bytes
  * before the NUL, len may be NULL). Returns 0, or a negative errno:
- * -ENOENT and the other errors of fopen/fread, -EFBIG when the file holds
+ * -ENOENT and the other errors of open/fread, -EISDIR for a folder,
+ * -ENOTSUP for a FIFO, socket or device (never read), -EFBIG when it holds
  * more than max bytes, -ENOMEM. *text is NULL on failure. Reads in
  * growing chunks rather than trusting fseek/ftell, which pipes and files
  * still being written do not give reliably. */

@@ -2,11 +2,16 @@
 videos are still processed; nothing partial is left behind."""
 import os
 import shutil
+import signal
+import struct
+import threading
+import subprocess
+import time
 
 import pytest
 import torch
 
-from conftest import extract_args, ffmpeg, make_clip, run_cli
+from conftest import CLI, extract_args, ffmpeg, make_clip, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +111,132 @@ def test_unknown_config_name(tmp_path):
 def test_help_for_every_subcommand():
     assert "usage" in run_cli("--help", check=0).stdout
     assert "--config-name" in run_cli("extract", "--help", check=0).stdout
+
+
+# ---- Files that are not regular files -------------------------------------
+# Reading a FIFO blocks until a writer comes; a device never ends. Such a
+# file named like a video fails alone, naming it, and is never opened
+# (the run would otherwise hang in open() before any video starts).
+
+
+@pytest.fixture
+def special_dir(tmp_path):
+    d = tmp_path / "special"
+    d.mkdir()
+    make_clip(str(d / "good.mp4"), seconds=1.5)
+    os.mkfifo(d / "fifo.mp4")
+    os.symlink("fifo.mp4", d / "to_fifo.mp4")
+    return d
+
+
+def test_a_fifo_in_the_folder_fails_alone_without_blocking(tmp_path,
+                                                           special_dir,
+                                                           models):
+    out = tmp_path / "out"
+    # run_cli would wait 600 s; a blocked run is a failure here.
+    p = subprocess.run([CLI, *extract_args("mvit_k400", special_dir, out,
+                                           models / "tiny_video.pt")],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1, p.stderr
+    for uid in ["fifo", "to_fifo"]:
+        line = [l for l in p.stderr.splitlines()
+                if l.startswith(f"failed {uid}:")]
+        assert line and f"{uid}.mp4" in line[0], p.stderr
+        assert "a FIFO, not a regular file" in line[0], line[0]
+    assert torch.load(out / "good.pt").shape[0] >= 1
+
+
+def test_devices_and_fifos_given_as_paths_fail_alone(tmp_path, special_dir,
+                                                     models):
+    out = tmp_path / "out"
+    paths = [str(special_dir / "fifo.mp4"), "/dev/zero",
+             str(special_dir / "good.mp4")]
+    p = subprocess.run([CLI, *extract_args("mvit_k400", special_dir, out,
+                                           models / "tiny_video.pt"),
+                        "--", *paths],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1, p.stderr
+    assert "fifo.mp4: a FIFO, not a regular file" in p.stderr, p.stderr
+    assert "/dev/zero: a character device, not a regular file" in p.stderr
+    assert (out / "good.pt").exists()
+
+
+def test_first_sigterm_stops_discovery(tmp_path, special_dir, models):
+    """20,000 files to probe take seconds. The first SIGTERM used to let
+    discovery probe them all before the run stopped; the rest are now
+    listed unprobed. Measured against the same discovery uncancelled (a
+    missing model stops that run right after it), in this test."""
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(20000):
+        os.symlink(special_dir / "good.mp4", many / f"c{i:05d}.mp4")
+    t0 = time.monotonic()
+    full = subprocess.run([CLI, *extract_args("mvit_k400", many,
+                                              tmp_path / "o1",
+                                              tmp_path / "missing.pt")],
+                          capture_output=True, text=True, timeout=600)
+    full_s = time.monotonic() - t0
+    assert full.returncode != 0 and "missing.pt" in full.stderr
+    assert full_s > 2.0, f"discovery took {full_s:.1f} s: too short to test"
+    proc = subprocess.Popen([CLI, *extract_args("mvit_k400", many,
+                                                tmp_path / "o2",
+                                                models / "tiny_video.pt")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    time.sleep(min(1.0, full_s / 4))
+    t1 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=600)
+    finally:
+        proc.kill()
+    stop_s = time.monotonic() - t1
+    print(f"discovery {full_s:.1f} s; stopped {stop_s:.1f} s after SIGTERM")
+    assert proc.returncode == 143, err
+    assert "stopped by a signal" in err, err
+    assert stop_s < full_s / 2, (stop_s, full_s)
+
+
+def test_a_duration_far_past_the_frames_is_said_at_once(tmp_path, models):
+    """3 frames in a 2.9 KB mkv that declares 10^5 s: the last frame is
+    repeated up to the declared duration, as the reference does, which
+    takes hours. It used to do so without a word; a warning now names the
+    file and the figures as soon as its frames end."""
+    d = tmp_path / "v"
+    d.mkdir()
+    ffmpeg(str(d / "three.mkv"), "-f", "lavfi", "-i",
+           "testsrc2=size=160x120:rate=30", "-frames:v", "3", "-c:v",
+           "libx264", "-pix_fmt", "yuv420p")
+    data = bytearray((d / "three.mkv").read_bytes())
+    at = data.find(b"\x44\x89\x88")  # Segment Info Duration, 8-byte float
+    assert at > 0
+    data[at + 3:at + 11] = struct.pack(">d", 1e8)  # ms: 10^5 s
+    (d / "long.mkv").write_bytes(bytes(data))
+    os.remove(d / "three.mkv")
+    proc = subprocess.Popen([CLI, *extract_args("mvit_k400", d,
+                                                tmp_path / "out",
+                                                models / "tiny_video.pt")],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr),
+                              daemon=True)
+    reader.start()
+    warned = None
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and warned is None:
+            warned = next((l for l in list(lines)
+                           if "warning" in l and "long.mkv" in l), None)
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        finally:
+            proc.kill()
+        reader.join(timeout=10)
+    assert warned, "no warning about the declared duration"
+    assert "its 3 frames end at 0.1 s but the file declares 100000 s" \
+        in warned, warned
+    assert proc.returncode == 143

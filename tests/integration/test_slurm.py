@@ -6,6 +6,7 @@ and nothing done twice, and the local run gives the same features."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 
@@ -294,3 +295,146 @@ def test_file_names_that_are_not_utf8_run_like_others(tmp_path, models):
     p = run_cli(*args, check=0)
     assert "nothing to run: every bin's outputs are complete" in p.stdout, \
         p.stdout
+
+
+def test_a_second_runner_of_a_running_bin_is_refused(tmp_path, models,
+                                                     six_clips):
+    """Two processes on one bin (a rerun beside orphaned tasks after kill
+    -9 of the scheduler) used to both run it and overwrite each other's
+    status records. The first holds status/bin_N.lock; the second is
+    refused, naming it, and writes nothing; the bin's log is appended to,
+    one header line per attempt."""
+    out = tmp_path / "out"
+    args = schedule_args(tmp_path, six_clips, out, models / "tiny_video.pt",
+                         "schedule_config.time_per_forward_pass=12",
+                         "schedule_config.run_locally=1")
+    p = run_cli(*args, "--parallel", "2", check=0)
+    plan = plan_dir(tmp_path)
+    victim = next(iter(outcomes(plan, 1)))
+    os.remove(out / f"{victim}.pt")
+    first = subprocess.Popen([CLI, "run-bin", "--plan", str(plan), "--bin",
+                              "1", "--runner", "first"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        wait_for(lambda: read_status(plan, 1)["pid"] == first.pid and
+                 read_status(plan, 1)["state"] == "running", 120,
+                 "the first runner's status")
+        # Stopped where it holds the bin: the second runs while it waits.
+        first.send_signal(signal.SIGSTOP)
+        second = run_cli("run-bin", "--plan", str(plan), "--bin", "1",
+                         "--runner", "second")
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert (f"bin 1 is being run by pid {first.pid} on host"
+                in second.stderr), second.stderr
+        st = read_status(plan, 1)
+        assert st["pid"] == first.pid and st["runner"] == "first", st
+        first.send_signal(signal.SIGCONT)
+        first.communicate(timeout=300)
+    finally:
+        if first.poll() is None:
+            first.send_signal(signal.SIGCONT)
+            first.kill()
+    assert first.returncode == 0
+    st = read_status(plan, 1)
+    assert st["pid"] == first.pid and st["state"] == "finished", st
+    assert outcomes(plan, 1)[victim] == "done"
+    # A rerun of the scheduler appends to the bin's log.
+    os.remove(out / f"{victim}.pt")
+    run_cli(*args, "--parallel", "2", check=0)
+    log = (tmp_path / "logs" / "local" / "bin_1.log").read_text()
+    assert log.count("--- bin 1: run-bin started by scheduler pid") == 2, log
+
+
+@pytest.mark.parametrize("levels", [100, 30000])
+def test_an_override_too_deep_to_read_back_is_refused(tmp_path, models,
+                                                      six_clips, levels):
+    """+k.k...(100 levels)=1 used to make a plan whose bins all failed on
+    'nesting deeper than 64 levels'; 30,000 levels made a 900 MB
+    config.yaml. Refused now, before anything is written."""
+    key = ".".join(["k"] * levels)
+    p = run_cli(*schedule_args(tmp_path, six_clips, tmp_path / "out",
+                               models / "tiny_video.pt",
+                               "schedule_config.run_locally=1",
+                               "schedule_config.time_per_forward_pass=12",
+                               f"+{key}=1"))
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert f"the key has {levels} levels, more than the 32" in p.stderr
+    assert not (tmp_path / "logs").exists()
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_deepest_override_allowed_makes_a_plan_that_runs(tmp_path, models,
+                                                             six_clips):
+    key = ".".join(["k"] * 32)
+    value = "[" * 16 + "1" + "]" * 16
+    p = run_cli(*schedule_args(tmp_path, six_clips, tmp_path / "out",
+                               models / "tiny_video.pt",
+                               "schedule_config.run_locally=1",
+                               "schedule_config.time_per_forward_pass=12",
+                               f"+{key}={value}"), check=0)
+    assert "summary: 6 done, 0 skipped, 0 failed, 0 not run" in p.stdout
+
+
+@pytest.fixture(scope="module")
+def two_long_clips(tmp_path_factory):
+    d = tmp_path_factory.mktemp("long")
+    for i in range(2):
+        make_clip(str(d / f"l{i}.mp4"), seconds=60, size="160x120")
+    return d
+
+
+def test_bins_stop_when_the_local_scheduler_is_killed(tmp_path, models,
+                                                      two_long_clips):
+    """kill -9 of `schedule --parallel 2` used to leave its run-bin
+    children running to the end beside any rerun. They now get SIGTERM
+    when it dies and stop between batches, recorded as cancelled."""
+    args = schedule_args(tmp_path, two_long_clips, tmp_path / "out",
+                         models / "tiny_video.pt",
+                         "schedule_config.run_locally=1",
+                         "schedule_config.time_per_forward_pass=1")
+    proc = subprocess.Popen([CLI, *args, "--parallel", "2"],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        def any_running():
+            try:
+                plan = plan_dir(tmp_path)
+                sts = [read_status(plan, b) for b in range(2)
+                       if (plan / "status" / f"bin_{b:05d}.json").exists()]
+            except (FileNotFoundError, AssertionError, ValueError):
+                return None
+            return plan if any(s["state"] == "running" for s in sts) \
+                else None
+        plan = wait_for(any_running, 120, "a bin running")
+        proc.kill()
+        proc.wait(timeout=30)
+
+        def all_ended():
+            sts = [read_status(plan, b)["state"] for b in range(2)
+                   if (plan / "status" / f"bin_{b:05d}.json").exists()]
+            return sts if "running" not in sts else None
+        states = wait_for(all_ended, 120, "both bins to end")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "cancelled" in states, states
+
+
+@pytest.mark.parametrize("value", ["", "2x", "-1", "abc",
+                                   "99999999999999999999"])
+def test_run_bin_refuses_a_bad_bin_number(tmp_path, models, six_clips,
+                                          value):
+    """--bin '' used to run bin 0, and 2^64+ bin 2^63-1: a bad number is
+    a usage error naming it, and nothing runs."""
+    run_cli(*schedule_args(tmp_path, six_clips, tmp_path / "out",
+                           models / "tiny_video.pt",
+                           "schedule_config.run_locally=1",
+                           "schedule_config.time_per_forward_pass=12"),
+            check=0)
+    plan = plan_dir(tmp_path)
+    before = read_status(plan, 0)
+    p = run_cli("run-bin", "--plan", str(plan), "--bin", value)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert f"bad bin '{value}'" in p.stderr, p.stderr
+    assert read_status(plan, 0) == before

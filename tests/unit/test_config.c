@@ -338,6 +338,29 @@ START_TEST(test_load_bad_file_names_key_and_file) {
 }
 END_TEST
 
+/* libyaml's reader errors (a NUL, a control character, bad UTF-8) left
+ * the mark at 1:1; the message gives the line and column of the byte. */
+START_TEST(test_load_nul_byte_names_its_line) {
+  static const char text[] = "fps: 30\nio:\n  out_path: a\0b\n";
+  char *tmp = tu_tmpdir();
+  char *file = tu_path(tmp, "nul.yaml");
+  FILE *f = fopen(file, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fwrite(text, 1, sizeof text - 1, f), sizeof text - 1);
+  ck_assert_int_eq(fclose(f), 0);
+  ef_config *cfg = (ef_config *)1;
+  ck_assert_int_eq(ef_config_load(tmp, "nul", &cfg), EF_ECONFIG);
+  ck_assert_ptr_null(cfg);
+  char want[4096];
+  snprintf(want, sizeof want, "%s:3:14: ", file);
+  ck_assert_msg(strstr(ef_last_error(), want), "%s", ef_last_error());
+  ck_assert_msg(strstr(ef_last_error(), "a NUL"), "%s", ef_last_error());
+  tu_rmrf(tmp);
+  free(file);
+  free(tmp);
+}
+END_TEST
+
 START_TEST(test_defaults_list) {
   char *tmp = tu_tmpdir();
   char *base = tu_path(tmp, "base.yaml");
@@ -962,6 +985,7 @@ static Suite *config_suite(void) {
   tcase_add_test(files, test_load_from_env_dir);
   tcase_add_test(files, test_load_bad_file_names_key_and_file);
   tcase_add_test(files, test_defaults_list);
+  tcase_add_test(files, test_load_nul_byte_names_its_line);
   suite_add_tcase(s, files);
 
   TCase *yaml = tcase_create("yaml");

@@ -73,6 +73,23 @@ START_TEST(test_empty_missing_and_folder) {
 }
 END_TEST
 
+/* A FIFO named like a config or a plan used to block the read until a
+ * writer came (forever); it is refused without blocking, as devices are. */
+START_TEST(test_fifo_and_device_are_refused_at_once) {
+  char *fifo = tu_path(dir, "plan.json");
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  char *text = (char *)1;
+  size_t len = 7;
+  ck_assert_int_eq(fs_read_all(fifo, 10, &text, &len), -ENOTSUP);
+  ck_assert_ptr_null(text);
+  ck_assert_int_eq(fs_read_all("/dev/zero", 10, &text, &len), -ENOTSUP);
+  ck_assert_ptr_null(text);
+  ck_assert_int_eq(fs_read_all(dir, 10, &text, &len), -EISDIR);
+  ck_assert_int_eq(remove(fifo), 0);
+  free(fifo);
+}
+END_TEST
+
 /* Entries of dir other than . and .. */
 static int entries(const char *d) {
   DIR *dp = opendir(d);
@@ -175,6 +192,7 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, test_reads_every_byte);
   tcase_add_test(tc, test_empty_missing_and_folder);
+  tcase_add_test(tc, test_fifo_and_device_are_refused_at_once);
   tcase_add_test(tc, test_write_atomic_mode_and_steps);
   tcase_add_test(tc, test_mkdirs_and_commit);
   suite_add_tcase(s, tc);
