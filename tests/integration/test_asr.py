@@ -320,3 +320,36 @@ torch.jit.save(torch.jit.script(M()), {str(flat)!r},
     p = run_cli(*asr_args(media, out, flat, "io.uid_list=[short]"), check=1)
     assert "emissions [batch, frames, vocab]" in p.stderr
     assert not (out / "short.transcript.jsonl").exists()
+
+
+def test_nan_emissions_fail_that_video(tmp_path, media, asr_models):
+    """A broken model (NaN emissions) fails each video, naming it and the
+    frame, and leaves its old transcript as it was; no file is written."""
+    model = asr_models / "wav2vec2_tiny_asr.pt"
+    out = tmp_path / "out"
+    run_cli(*asr_args(media, out, model, "io.uid_list=[short]"), check=0)
+    short = out / "short.transcript.jsonl"
+    before = short.read_bytes()
+    nan = tmp_path / "nan.pt"
+    run_python(tmp_path, "make_nan.py", f"""
+import torch, json
+class M(torch.nn.Module):
+    def forward(self, x):
+        e = torch.zeros(x.shape[0], 10, 29)
+        e[:, 3, 5] = float("nan")
+        return e
+labels = json.dumps({{"labels": ["-"] + [chr(97 + i) for i in range(28)]}})
+torch.jit.save(torch.jit.script(M()), {str(nan)!r},
+               _extra_files={{"ctc_labels.json": labels}})
+""")
+    nout = tmp_path / "nan_out"
+    p = run_cli(*asr_args(media, nout, nan, "io.uid_list=[short,silent]"),
+                check=1)
+    assert "0 done, 0 skipped, 2 failed" in p.stdout, p.stdout
+    assert "failed short: short: the model's emissions at frame 3 are not " \
+        "finite" in p.stderr, p.stderr
+    assert not [n for n in os.listdir(nout) if n.endswith(".jsonl")]
+    # Over an existing transcript (redo): the old one is kept whole.
+    p = run_cli(*asr_args(media, out, nan, "io.uid_list=[short]",
+                          "io.on_mismatch=redo"), check=1)
+    assert short.read_bytes() == before
