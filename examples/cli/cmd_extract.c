@@ -15,7 +15,8 @@ void cmd_extract_help(FILE *f) {
           "[overrides...] [-- VIDEO...]\n\n"
           "Extracts features of every video of the config (io.uid_list, or "
           "all media files in\nio.video_dir_path) into io.out_path/<uid>.pt "
-          "(or .npy, or one features.h5), with\n<uid>.times.npy and the "
+          "(or .npy, one features.h5, or the text "
+          "<uid>.transcript.jsonl),\nwith <uid>.times.npy and the "
           "fingerprint <uid>.fp, skipping videos whose complete\noutput of "
           "the same fingerprint exists when io.filter_completed is true; "
           "one of\nanother fingerprint stops the run unless io.on_mismatch "
@@ -52,8 +53,9 @@ static void print_video(const ef_stats *st, size_t i, const ef_config *cfg,
     else if (strcmp(fmt, "hdf5") == 0) /* one group per video */
       printf("wrote %s/features.h5:/%s (%s)\n", out_path, uid,
              cli_count(windows, "window", "windows", count, sizeof count));
-    else
-      printf("wrote %s/%s.%s (%s)\n", out_path, uid, fmt,
+    else /* <uid>.pt, .npy, or .transcript.jsonl for transcripts */
+      printf("wrote %s/%s.%s%s (%s)\n", out_path, uid, fmt,
+             strcmp(fmt, "transcript") == 0 ? ".jsonl" : "",
              cli_count(windows, "window", "windows", count, sizeof count));
   } else if (o == EF_VIDEO_FAILED) {
     fprintf(stderr, "failed %s: %s\n", uid, ef_stats_video_error(st, i));

@@ -17,7 +17,8 @@ void cmd_merge_help(FILE *f) {
           "(float64 [N, 2]). uids already in FILE.h5 are kept\nunless DIR has "
           "them. The file is written under a\ntemporary name and renamed: a "
           "crash leaves the old file as it was. An output\nwithout times or "
-          "fingerprint (an older version's) is an error.\n");
+          "fingerprint (an older version's) is an error.\nTranscripts "
+          "(<uid>.transcript.jsonl) are text and are not merged.\n");
 }
 
 int cmd_merge(int argc, char **argv) {

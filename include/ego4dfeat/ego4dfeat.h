@@ -346,7 +346,8 @@ EF_API int ef_extract_frames(ef_model *model, const ef_config *cfg,
 typedef struct ef_stats ef_stats;
 
 /* Loads the model once, extracts every video, writes
- * <io.out_path>/<uid>.<io.out_format> atomically (temporary name, then
+ * <io.out_path>/<uid>.<io.out_format> (<uid>.transcript.jsonl for
+ * "transcript", the asr kind's text) atomically (temporary name, then
  * rename) with its window times <uid>.times.npy (float64 [windows, 2]:
  * start, end seconds) and its fingerprint <uid>.fp (the SHA-256 of every
  * setting that determines the features and of the model file's bytes;
@@ -396,7 +397,10 @@ EF_API int ef_outputs_check(const ef_config *cfg);
  * a temporary name and renamed over h5_path (under an fcntl lock on
  * <dir of h5_path>/.<name>.lock), so a crash never damages what was
  * there. EF_EINVAL naming the file for an output without complete times
- * or fingerprint; *merged (may be NULL) gets the number of outputs. */
+ * or fingerprint; *merged (may be NULL) gets the number of outputs.
+ * Transcripts (<uid>.transcript.jsonl) are text and are not merged: a dir
+ * holding them and no features is EF_EINVAL saying so; beside features
+ * they are left out. */
 EF_API int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged);
 
 typedef enum {

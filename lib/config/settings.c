@@ -167,6 +167,8 @@ static int resolve_kind(const ef_config *c, ef_settings *s) {
     kind = "slowfast";
   else if (strstr(module, "mel_spectrogram"))
     kind = "mel_spectrogram";
+  else if (strstr(module, "speechbrain_asr")) /* the reference's ASR job */
+    kind = "asr";
   else if (strstr(module, "audio"))
     kind = "audio";
   else if (strstr(module, "clip") || strstr(module, "maws"))
@@ -363,6 +365,14 @@ static int read_output_choices(const ef_config *c, ef_settings *s) {
     }
     s->out_format = (ef_out_format)k;
   }
+  /* Text comes only from a speech model's emissions; the asr kind with
+   * pt, npy or hdf5 writes the emissions themselves. */
+  if (s->out_format == EF_FORMAT_TRANSCRIPT &&
+      (!s->model_kind || strcmp(s->model_kind, "asr") != 0))
+    return ef_error_set(EF_ECONFIG,
+                        "io.out_format transcript needs model_config.kind "
+                        "asr (a CTC speech model), not '%s'",
+                        s->model_kind ? s->model_kind : "(none)");
   const char *gz = NULL;
   if (ef_config_get_string(c, "io.hdf5_compression", &gz) == EF_OK &&
       strcmp(gz, "none") != 0) {

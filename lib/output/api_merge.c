@@ -1,15 +1,45 @@
 /*
  * api_merge.c - ef_merge_hdf5: a folder of per-video outputs (features,
- * times, fingerprints) into one HDF5 file (h5file.h).
+ * times, fingerprints) into one HDF5 file (h5file.h). Formats that are
+ * not float tensors (transcripts) are not merged.
  */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "output/h5file.h"
 #include "output/out_sweep.h"
+#include "output/store_format.h"
 #include "output/write.h"
 #include "util/error.h"
+
+static int ends_with(const char *s, const char *suffix) {
+  size_t a = strlen(s), b = strlen(suffix);
+  return a > b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* How many files of dir are outputs of a per-video format that cannot be
+ * merged (no .read: transcripts), and that format's entry. */
+static size_t count_unmergeable(const char *dir, const store_format **which) {
+  *which = NULL;
+  DIR *d = opendir(dir);
+  if (!d)
+    return 0; /* parts_scan has said why */
+  size_t n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    for (int k = 0; k < EF_FORMAT_COUNT_; k++) {
+      const store_format *f = store_format_of((ef_out_format)k);
+      if (f->ext && !f->read && e->d_name[0] != '.' &&
+          ends_with(e->d_name, f->ext)) {
+        *which = f;
+        n++;
+      }
+    }
+  closedir(d);
+  return n;
+}
 
 int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged) {
   if (merged)
@@ -35,7 +65,15 @@ int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged) {
   int rc = parts_scan(dir, 1, &parts, &n);
   if (rc != EF_OK)
     return rc;
-  if (n == 0)
+  const store_format *text = NULL;
+  size_t texts = n == 0 ? count_unmergeable(dir, &text) : 0;
+  if (n == 0 && texts > 0)
+    rc = ef_error_set(EF_EINVAL,
+                      "%s holds %zu transcript%s (<uid>%s) and no .pt or .npy "
+                      "feature files: transcripts are text and are not "
+                      "merged into HDF5 (they are the output as they are)",
+                      dir, texts, texts == 1 ? "" : "s", text->ext);
+  else if (n == 0)
     rc = ef_error_set(EF_ENOTFOUND, "%s holds no .pt or .npy feature files",
                       dir);
   else

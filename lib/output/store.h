@@ -22,11 +22,11 @@
  * done when its part is complete or features.h5 holds it with this run's
  * fingerprint.
  *
- * Adding a format (say transcripts, <uid>.transcript.jsonl):
+ * Adding a format (as transcripts, <uid>.transcript.jsonl, were):
  *   1. one line X(TRANSCRIPT, "transcript", store_format_transcript) in
  *      STORE_FORMATS (store_formats.h): the name becomes a valid
  *      io.out_format and EF_FORMAT_TRANSCRIPT exists;
- *   2. a file lib/output/write_transcript.c defining
+ *   2. beside its encoder (transcript.c), the definition of
  *      const store_format store_format_transcript (store_format.h): its
  *      extension, what it takes (STORE_TAKES_WINDOWS: store_output's
  *      per_window items, one per window, of the type its header

@@ -18,7 +18,8 @@
 #define STORE_FORMATS(X)                                                       \
   X(PT, "pt", store_format_pt)                                                 \
   X(NPY, "npy", store_format_npy)                                              \
-  X(HDF5, "hdf5", store_format_hdf5)
+  X(HDF5, "hdf5", store_format_hdf5)                                           \
+  X(TRANSCRIPT, "transcript", store_format_transcript)
 
 /* The expansions the config stage uses. */
 #define STORE_FORMAT_ENUM_(id, name, entry) EF_FORMAT_##id,

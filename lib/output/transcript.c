@@ -1,6 +1,7 @@
 /*
- * transcript.c - the JSONL encoder of transcript files and their
- * completeness check (see transcript.h).
+ * transcript.c - the JSONL encoder of transcript files, their
+ * completeness check (see transcript.h), and the "transcript" entry of
+ * the list of formats (store_format.h).
  */
 #include "output/transcript.h"
 
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "output/store_format.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -141,3 +143,37 @@ int64_t transcript_lines(const char *path) {
 int transcript_complete(const char *path) {
   return transcript_lines(path) >= 1;
 }
+
+/* ---- The format's entry (store_format.h) -------------------------------- */
+
+/* store_output's per_window: o->windows transcript_line, one per window,
+ * decoded by the run stage (the output stage knows no model). */
+static int transcript_store_encode(const char *what, const store_output *o,
+                                   void **bytes, size_t *len) {
+  /* An empty file is never complete (transcript_complete): written, it
+   * would be computed again by every rerun. */
+  if (o->windows < 1 || !o->per_window)
+    return ef_error_set(EF_EINVAL, "%s: a transcript needs at least one window",
+                        what);
+  membuf out = {0};
+  int rc = transcript_encode(o->per_window, (size_t)o->windows, &out);
+  if (rc != EF_OK) {
+    membuf_free(&out);
+    return ef_error_prefix(what);
+  }
+  *bytes = out.data;
+  *len = out.len;
+  return EF_OK;
+}
+
+/* Text is not merged into HDF5 (no .read); a uid's three files,
+ * <uid>.transcript.jsonl, <uid>.times.npy and <uid>.fp, collide with no
+ * other uid's, so there is no uid_problem. */
+const store_format store_format_transcript = {
+    .ext = TRANSCRIPT_EXT,
+    .takes = STORE_TAKES_WINDOWS,
+    .encode = transcript_store_encode,
+    .complete = transcript_complete,
+    .read = NULL,
+    .uid_problem = NULL,
+};

@@ -10,6 +10,10 @@
  * best log-probability per frame (ctc.h). Numbers are written in the
  * fewest digits that read back to the same double. Strings are JSON-
  * escaped by membuf_json. Pure: the caller writes the bytes atomically.
+ *
+ * As the store's format "transcript" (store_format_transcript, defined in
+ * transcript.c), it takes store_output's per_window items: `windows`
+ * transcript_line, one per window, in window order.
  */
 #ifndef EF_TRANSCRIPT_H
 #define EF_TRANSCRIPT_H

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "output/store.h"
+#include "run/pipeline_transcript.h"
 #include "run/pipeline_worker.h"
 #include "util/error.h"
 
@@ -46,6 +47,9 @@ typedef struct {
   const store *store; /* NULL: features stay in memory */
   /* Each video's windows_estimate, for ef_progress_info. */
   int64_t *estimates;
+  /* io.out_format transcript: the model's labels, read once per run. */
+  ctc_labels labels;
+  int transcripts;
 } infer_state;
 
 /* Video v has ended here, one way or another: its claim goes. */
@@ -137,7 +141,10 @@ static void maybe_finish(infer_state *st, size_t v) {
                       .starts = r->starts,
                       .ends = r->ends,
                       .windows = a->total};
-    int rc = store_write(st->store, pv->uid, pv->is_stereo, &o);
+    /* Transcripts take per-window text, decoded from the emissions. */
+    int rc = st->transcripts
+                 ? pipeline_write_transcript(st->store, &st->labels, pv, r)
+                 : store_write(st->store, pv->uid, pv->is_stereo, &o);
     st->times->seconds[EF_TIME_SAVE] += now_seconds() - t0;
     if (rc != EF_OK) {
       fail_video(st, v, rc, ef_last_error());
@@ -334,9 +341,10 @@ static int start_workers(run_shared *rs, pthread_t *threads, int n_workers) {
 /* The inference side's state and the claims both sides share (rs).
  * EF_ENOMEM if they cannot be had; pipeline_run frees them either way. */
 static int infer_state_init(infer_state *st, run_shared *rs, ef_model *m,
-                            const ef_settings *s, const pipeline_video *videos,
-                            size_t n, const ef_params *params,
-                            pipeline_result *results, pipeline_times *times) {
+                            const ef_settings *s, const store *store,
+                            const pipeline_video *videos, size_t n,
+                            const ef_params *params, pipeline_result *results,
+                            pipeline_times *times) {
   for (size_t i = 0; i < n; i++)
     results[i].outcome = EF_VIDEO_NOT_RUN;
   st->m = m;
@@ -357,6 +365,13 @@ static int infer_state_init(infer_state *st, run_shared *rs, ef_model *m,
     st->estimates[i] = videos[i].windows_estimate;
   if (!st->acc || !st->batch || !rs->claims || !st->estimates)
     return ef_error_set(EF_ENOMEM, "out of memory starting the pipeline");
+  /* Before any video: a model without labels fails the run, not each
+   * video. Debug mode writes model inputs, no text; without a store the
+   * emissions stay in memory for the caller. */
+  st->transcripts =
+      s->out_format == EF_FORMAT_TRANSCRIPT && !s->debug_mode && store;
+  if (st->transcripts)
+    return ctc_labels_load(s->model_path, &st->labels);
   return EF_OK;
 }
 
@@ -421,7 +436,8 @@ int pipeline_run(ef_model *m, const ef_settings *s, const store *store,
   pthread_t *threads = calloc((size_t)n_workers, sizeof *threads);
   int started = 0;
   double t0 = now_seconds();
-  int rc = infer_state_init(&st, &rs, m, s, videos, n, params, results, times);
+  int rc = infer_state_init(&st, &rs, m, s, store, videos, n, params, results,
+                            times);
   if (rc == EF_OK && !threads)
     rc = ef_error_set(EF_ENOMEM, "out of memory starting the pipeline");
   if (rc != EF_OK)
@@ -470,6 +486,7 @@ done:
       store_claim_release(&st.claims[i]);
   free(st.claims);
   free(st.estimates);
+  ctc_labels_free(&st.labels);
   free(st.batch_buf);
   free(st.batch);
   free(st.acc);

@@ -79,6 +79,34 @@ def test_merge_per_video_outputs(tmp_path, models):
         [".all.h5.lock"]
 
 
+def test_merge_says_transcripts_are_not_merged(tmp_path):
+    """Transcripts (io.out_format=transcript) are text: merge says so for a
+    folder of them, and leaves them out of a folder that also has features."""
+    texts = tmp_path / "t"
+    texts.mkdir()
+    for uid in ("talk", "short"):
+        (texts / f"{uid}.transcript.jsonl").write_text(
+            '{"start": 0, "end": 5, "text": "hi", "score": -0.5}\n')
+        np.save(texts / f"{uid}.times.npy", np.array([[0.0, 5.0]]))
+    h5 = tmp_path / "t.h5"
+    p = run_cli("merge", "--out", str(h5), str(texts), check=1)
+    assert (f"{texts} holds 2 transcripts (<uid>.transcript.jsonl) and no "
+            ".pt or .npy feature files: transcripts are text and are not "
+            "merged into HDF5") in p.stderr, p.stderr
+    assert not h5.exists()
+    # Beside features, they are left out.
+    x = np.ones((1, 3), np.float32)
+    np.save(texts / "feat.npy", x)
+    np.save(texts / "feat.times.npy", np.array([[0.0, 1.0]]))
+    desc = "model_config.kind: hand-made\n"
+    (texts / "feat.fp").write_text(
+        "ego4dfeat fingerprint 1\nfingerprint: "
+        + hashlib.sha256(desc.encode()).hexdigest() + "\n" + desc)
+    p = run_cli("merge", "--out", str(h5), str(texts), check=0)
+    assert f"merged 1 output of {texts}" in p.stdout
+    assert h5_uids(h5) == ["feat"]
+
+
 def test_hdf5_output_resumes_and_survives_kill(tmp_path, models):
     vids = tmp_path / "v"
     uids = make_clips(vids, 6, seconds=2.0)

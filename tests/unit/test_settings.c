@@ -92,6 +92,32 @@ START_TEST(test_kind_from_module_str_without_kind) {
 }
 END_TEST
 
+/* audio_asr: the asr kind (also from the reference's speechbrain
+ * module), transcripts, and transcripts only from the asr kind. */
+START_TEST(test_asr_kind_and_transcripts) {
+  ef_settings s = load("audio_asr", NULL);
+  ck_assert_str_eq(s.model_kind, "asr");
+  ck_assert_int_eq(s.out_format, EF_FORMAT_TRANSCRIPT);
+  ck_assert_int_eq(s.frame_window, 150);
+  ck_assert_int_eq(s.normalize_audio, 0);
+  ck_assert_int_eq(s.audio_rate, 16000);
+  settings_free(&s);
+  const char *ref[] = {"~model_config.kind", NULL};
+  s = load("audio_asr", ref);
+  ck_assert_str_eq(s.model_kind, "asr");
+  settings_free(&s);
+  const char *emissions[] = {"io.out_format=npy", NULL};
+  s = load("audio_asr", emissions);
+  ck_assert_int_eq(s.out_format, EF_FORMAT_NPY);
+  settings_free(&s);
+  ck_assert(load_fails("audio_asr", "model_config.kind=audio",
+                       "io.out_format transcript needs model_config.kind "
+                       "asr"));
+  ck_assert(load_fails("mvit_k400", "io.out_format=transcript",
+                       "needs model_config.kind asr"));
+}
+END_TEST
+
 START_TEST(test_overrides_reach_settings) {
   const char *o[] = {"io.uid_list=[a,b,c]",
                      "inference_config.batch_size=8",
@@ -184,6 +210,7 @@ int main(void) {
   tcase_add_test(tc, test_slowfast_reference_values);
   tcase_add_test(tc, test_image_and_video_kinds);
   tcase_add_test(tc, test_kind_from_module_str_without_kind);
+  tcase_add_test(tc, test_asr_kind_and_transcripts);
   tcase_add_test(tc, test_overrides_reach_settings);
   tcase_add_test(tc, test_parse_rate);
   tcase_add_test(tc, test_optimize_and_hwaccel);

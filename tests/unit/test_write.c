@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "output/store_format.h"
+#include "output/transcript.h"
 #include "output/write.h"
 #include "output/write_internal.h"
 #include "testutil.h"
@@ -537,6 +538,52 @@ START_TEST(test_format_table) {
   ck_assert_ptr_null(store_format_name((ef_out_format)-1));
   ck_assert_str_eq(store_format_name(EF_FORMAT_HDF5), "hdf5");
   ck_assert_str_eq(store_format_of(EF_FORMAT_NPY)->ext, ".npy");
+  ck_assert_int_eq(store_format_of(EF_FORMAT_PT)->takes, STORE_TAKES_TENSOR);
+  ck_assert_int_eq(store_format_of(EF_FORMAT_NPY)->takes, STORE_TAKES_TENSOR);
+  /* Transcripts: per-window text, never merged into HDF5. */
+  const store_format *t = store_format_of(EF_FORMAT_TRANSCRIPT);
+  ck_assert_str_eq(store_format_name(EF_FORMAT_TRANSCRIPT), "transcript");
+  ck_assert_str_eq(t->ext, ".transcript.jsonl");
+  ck_assert_int_eq(t->takes, STORE_TAKES_WINDOWS);
+  ck_assert(t->read == NULL);
+  ck_assert_ptr_null(t->parts_dir);
+}
+END_TEST
+
+/* The transcript entry through the table's write: its per-window lines
+ * become a complete JSONL file; no window, or a non-finite score, write
+ * nothing. */
+START_TEST(test_transcript_entry) {
+  transcript_line lines[2] = {{0, 5, "HELLO WORLD", -0.25}, {5, 7, NULL, 0}};
+  double starts[2] = {0, 5}, ends[2] = {5, 7};
+  store_output o = {
+      .per_window = lines, .starts = starts, .ends = ends, .windows = 2};
+  char *out = write_output_path(tmp, "talk", EF_FORMAT_TRANSCRIPT);
+  ck_assert_str_eq(strrchr(out, '/'), "/talk.transcript.jsonl");
+  ck_assert_int_eq(write_output_complete(out, EF_FORMAT_TRANSCRIPT), 0);
+  ck_assert_int_eq(write_output(out, EF_FORMAT_TRANSCRIPT, &o), EF_OK);
+  size_t len;
+  char *got = tu_read_file(out, &len);
+  ck_assert_ptr_nonnull(got);
+  ck_assert_str_eq(got, "{\"start\": 0, \"end\": 5, \"text\": \"HELLO WORLD\", "
+                        "\"score\": -0.25}\n"
+                        "{\"start\": 5, \"end\": 7, \"text\": null, "
+                        "\"score\": 0}\n");
+  free(got);
+  ck_assert_int_eq(write_output_complete(out, EF_FORMAT_TRANSCRIPT), 1);
+  /* Not a tensor: the other formats do not take it for theirs. */
+  ck_assert_int_eq(write_output_complete(out, EF_FORMAT_NPY), 0);
+  char *none = write_output_path(tmp, "none", EF_FORMAT_TRANSCRIPT);
+  o.windows = 0;
+  ck_assert_int_eq(write_output(none, EF_FORMAT_TRANSCRIPT, &o), EF_EINVAL);
+  ck_assert_ptr_nonnull(strstr(ef_last_error(), "none.transcript.jsonl"));
+  o.windows = 2;
+  lines[1].score = NAN;
+  ck_assert_int_eq(write_output(none, EF_FORMAT_TRANSCRIPT, &o), EF_EINVAL);
+  ck_assert_ptr_nonnull(strstr(ef_last_error(), "not a finite number"));
+  ck_assert_int_eq(access(none, F_OK), -1);
+  free(none);
+  free(out);
 }
 END_TEST
 
@@ -557,6 +604,7 @@ int main(void) {
   tcase_add_test(tc, test_output_path);
   tcase_add_test(tc, test_deterministic);
   tcase_add_test(tc, test_format_table);
+  tcase_add_test(tc, test_transcript_entry);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
