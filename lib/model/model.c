@@ -235,14 +235,28 @@ static void add_timing(efs_timing *sum, const efs_timing *t) {
   sum->forward += t->forward;
 }
 
+/* "the optimised module fails (what it said)", appended to why at *w. */
+static void say_fails(char *why, size_t size, size_t *w, int variant,
+                      const char *err) {
+  static const char shim_prefix[] = "model forward failed: ";
+  if (strncmp(err, shim_prefix, sizeof shim_prefix - 1) == 0)
+    err += sizeof shim_prefix - 1;
+  int k = snprintf(why + *w, size - *w, "%sthe %s module fails (%s)",
+                   *w ? "; " : "", variant_name(variant), err);
+  if (k > 0)
+    *w = *w + (size_t)k < size ? *w + (size_t)k : size - 1;
+}
+
 /* Decides which variant runs inputs of this shape, trying those faster
  * than `below` (fastest first) against the module as saved, and leaves
  * that variant's output of this batch in *out. An error of the module as
  * saved is the model's own and is returned; the faster variants' errors
- * and differences only make them lose. */
+ * and differences only make them lose. dropped: why the variant `below`
+ * was dropped (its error on this batch), or NULL. */
 static int choose_variant(ef_model *m, const efs_input *in, int n, int as_list,
-                          int below, efs_output *out, efs_timing *timing) {
-  char err[1024] = "", why[1200] = "";
+                          int below, const char *dropped, efs_output *out,
+                          efs_timing *timing) {
+  char err[1024] = "", why[2400] = "";
   efs_output want = {0};
   efs_timing t = {0, 0};
   int rc = efs_module_forward_variant(m->module, EFS_SAVED, in, n, as_list,
@@ -255,6 +269,8 @@ static int choose_variant(ef_model *m, const efs_input *in, int n, int as_list,
                     : MODEL_VARIANT_RTOL;
   int chosen = EFS_SAVED;
   size_t w = 0;
+  if (dropped)
+    say_fails(why, sizeof why, &w, below, dropped);
   for (int v = below - 1; v > EFS_SAVED; v--) {
     if (!efs_module_has_variant(m->module, v))
       continue;
@@ -270,19 +286,14 @@ static int choose_variant(ef_model *m, const efs_input *in, int n, int as_list,
       break;
     }
     free(got.data);
-    int k;
     if (rc != EF_OK) {
-      const char *msg = err;
-      if (strncmp(msg, "model forward failed: ", 22) == 0)
-        msg += 22;
-      k = snprintf(why + w, sizeof why - w, "%sthe %s module fails (%s)",
-                   w ? "; " : "", variant_name(v), msg);
-    } else {
-      k = snprintf(why + w, sizeof why - w,
-                   "%sthe %s module differs from the saved one by %.3g "
-                   "relative (over %g)",
-                   w ? "; " : "", variant_name(v), rel, rtol);
+      say_fails(why, sizeof why, &w, v, err);
+      continue;
     }
+    int k = snprintf(why + w, sizeof why - w,
+                     "%sthe %s module differs from the saved one by %.3g "
+                     "relative (over %g)",
+                     w ? "; " : "", variant_name(v), rel, rtol);
     if (k > 0)
       w = w + (size_t)k < sizeof why ? w + (size_t)k : sizeof why - 1;
   }
@@ -319,7 +330,7 @@ static int forward_checked(ef_model *m, const efs_input *in, int n, int as_list,
   }
   model_choice *ch = choice_find(m, in, n, as_list);
   if (!ch)
-    return choose_variant(m, in, n, as_list, EFS_VARIANTS, out, timing);
+    return choose_variant(m, in, n, as_list, EFS_VARIANTS, NULL, out, timing);
   int rc = efs_module_forward_variant(m->module, ch->variant, in, n, as_list,
                                       out, &t, err, sizeof err);
   add_timing(timing, &t);
@@ -327,7 +338,7 @@ static int forward_checked(ef_model *m, const efs_input *in, int n, int as_list,
     return EF_OK;
   if (ch->variant == EFS_SAVED)
     return forward_error(m, in, n, as_list, rc, err);
-  return choose_variant(m, in, n, as_list, ch->variant, out, timing);
+  return choose_variant(m, in, n, as_list, ch->variant, err, out, timing);
 }
 
 int model_forward(ef_model *m, const window_batch *batch, efs_output *out,
