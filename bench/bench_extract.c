@@ -11,7 +11,9 @@
  * $EF_BENCH_THREADS=N gives decoding and libtorch N threads each (default:
  * FFmpeg's and libtorch's own choice, both all cores). On a machine where
  * both parts already use every core, overlapping them cannot beat their
- * sum; one thread each shows the overlap itself.
+ * sum; one thread each shows the overlap itself. $EF_BENCH_DECODE_THREADS
+ * and $EF_BENCH_TORCH_THREADS set one part each (bench/threads.sh splits
+ * the cores between them).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +46,19 @@ static double peak_rss_mib(void) {
   return (double)ru.ru_maxrss / 1024.0;
 }
 
-static int bench_threads(void) {
-  const char *t = getenv("EF_BENCH_THREADS");
+static int bench_threads_for(const char *part) {
+  const char *t = getenv(part);
+  if (!t)
+    t = getenv("EF_BENCH_THREADS");
   return t ? atoi(t) : 0;
+}
+
+static int decode_threads(void) {
+  return bench_threads_for("EF_BENCH_DECODE_THREADS");
+}
+
+static int torch_threads(void) {
+  return bench_threads_for("EF_BENCH_TORCH_THREADS");
 }
 
 static int bench_decode(const ef_settings *s, const char *video, counts *c,
@@ -54,7 +66,7 @@ static int bench_decode(const ef_settings *s, const char *video, counts *c,
   video_windows *vw = NULL;
   /* Windows recycled as in a run (each is freed as soon as it is counted). */
   buffer_pool *pool = buffer_pool_create(2);
-  int rc = video_windows_create(s, bench_threads(), pool, &vw);
+  int rc = video_windows_create(s, decode_threads(), pool, &vw);
   if (rc != EF_OK) {
     buffer_pool_free(pool);
     return rc;
@@ -137,7 +149,7 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "decode") == 0)
     goto done;
 
-  efs_set_num_threads(bench_threads());
+  efs_set_num_threads(torch_threads());
   rc = bench_forward(&s, c.windows, &t_forward);
   if (rc != EF_OK)
     goto fail;
@@ -154,8 +166,8 @@ int main(int argc, char **argv) {
   ef_params params;
   if ((rc = ef_params_init(&params, sizeof params)) != EF_OK)
     goto fail;
-  params.decode_threads = bench_threads();
-  params.torch_threads = bench_threads();
+  params.decode_threads = decode_threads();
+  params.torch_threads = torch_threads();
   double t0 = now_seconds();
   rc = ef_extract_features(m, cfg, videos, 1, &params, &res);
   t_whole = now_seconds() - t0;

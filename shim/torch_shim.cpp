@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -37,10 +38,16 @@
 #include "util/log.h"
 
 struct efs_module {
-  torch::jit::Module module;
+  torch::jit::Module saved; /* as loaded; what the others must match */
+  /* Made at load when optimisation is asked for and works. */
+  std::optional<torch::jit::Module> optimized;
+  /* Made on first use: most runs never need it, and it would hold one more
+   * copy of the weights. */
+  std::optional<torch::jit::Module> frozen;
+  bool can_freeze = false; /* freezing worked at load */
+  std::mutex freeze_lock;  /* guards making `frozen` */
   c10::Device device{c10::kCPU};
-  bool half = false;      /* run forward under CUDA float16 autocast */
-  bool optimized = false; /* frozen and optimised at load */
+  bool half = false; /* run forward under CUDA float16 autocast */
   std::string device_name;
 };
 
@@ -180,17 +187,55 @@ private:
  * convolutions; optimize_for_inference then picks oneDNN kernels on the
  * CPU. A 3-D ResNet runs 1.6-2x faster that way with the same outputs to
  * rounding. Some modules (extra methods, mutated attributes) cannot be
- * frozen; they run as saved. */
+ * frozen; they run as saved. The module as saved is kept either way:
+ * whether the optimised one may run is decided per input shape by the
+ * caller. optimize_for_inference may rewrite the frozen module it is
+ * given in place, so the frozen variant is made anew when needed. */
 void optimize_module(efs_module *m, const char *path) {
+  torch::jit::Module frozen;
   try {
-    torch::jit::Module frozen = torch::jit::freeze(m->module);
-    m->module = torch::jit::optimize_for_inference(frozen);
-    m->optimized = true;
+    frozen = torch::jit::freeze(m->saved);
+    m->can_freeze = true;
   } catch (const std::exception &e) {
     std::string why = one_line(e.what());
-    ef_log(EF_LOG_WARNING, "cannot optimise %s (%s); running it unoptimised",
+    ef_log(EF_LOG_WARNING,
+           "cannot optimise %s: freezing fails (%s); running it as saved", path,
+           why.c_str());
+    return;
+  }
+  try {
+    m->optimized = torch::jit::optimize_for_inference(frozen);
+  } catch (const std::exception &e) {
+    std::string why = one_line(e.what());
+    ef_log(EF_LOG_WARNING,
+           "cannot optimise %s: optimize_for_inference fails (%s); running "
+           "it frozen only",
            path, why.c_str());
   }
+}
+
+/* The module that runs this variant, or nullptr if there is none. Making
+ * the frozen one may throw (as at load); the caller's guard catches it. */
+torch::jit::Module *variant_module(efs_module *m, int variant) {
+  switch (variant) {
+  case EFS_SAVED: return &m->saved;
+  case EFS_OPTIMIZED: return m->optimized ? &*m->optimized : nullptr;
+  case EFS_FROZEN: {
+    if (!m->can_freeze)
+      return nullptr;
+    std::lock_guard<std::mutex> hold(m->freeze_lock);
+    if (!m->frozen)
+      m->frozen = torch::jit::freeze(m->saved);
+    return &*m->frozen;
+  }
+  default: return nullptr;
+  }
+}
+
+int fastest_variant(const efs_module *m) {
+  if (m->optimized)
+    return EFS_OPTIMIZED;
+  return m->can_freeze ? EFS_FROZEN : EFS_SAVED;
 }
 
 /* The model's copy of one input. On the CPU in float32 it is the caller's
@@ -302,7 +347,7 @@ int efs_module_load(const char *path, const efs_load_options *opt,
 
         auto m = std::make_unique<efs_module>();
         try {
-          m->module = torch::jit::load(path, dev);
+          m->saved = torch::jit::load(path, dev);
         } catch (const c10::Error &e) {
           /* A torch.save'd state dict or nn.Module is a zip too; libtorch
            * then only says an entry is missing. Say what the file is. */
@@ -314,7 +359,7 @@ int efs_module_load(const char *path, const efs_load_options *opt,
                             "torch.jit.trace and save it with .save())");
           throw;
         }
-        m->module.eval();
+        m->saved.eval();
         m->device = dev;
         m->device_name = dev.str();
         if (opt->optimize)
@@ -339,6 +384,15 @@ int efs_module_load(const char *path, const efs_load_options *opt,
 int efs_module_forward(efs_module *m, const efs_input *inputs, int n,
                        int as_list, efs_output *out, efs_timing *timing,
                        char *err, size_t errlen) {
+  return efs_module_forward_variant(m, m ? fastest_variant(m) : EFS_SAVED,
+                                    inputs, n, as_list, out, timing, err,
+                                    errlen);
+}
+
+int efs_module_forward_variant(efs_module *m, int variant,
+                               const efs_input *inputs, int n, int as_list,
+                               efs_output *out, efs_timing *timing, char *err,
+                               size_t errlen) {
   clear(err, errlen);
   if (timing)
     *timing = efs_timing{0.0, 0.0};
@@ -356,7 +410,17 @@ int efs_module_forward(efs_module *m, const efs_input *inputs, int n,
                       " has no data or a bad shape");
   }
 
+  if (!efs_module_has_variant(m, variant))
+    return fail(err, errlen, EF_EINVAL,
+                "efs_module_forward_variant: the module has no variant " +
+                    std::to_string(variant));
+
   return guarded(err, errlen, "model forward failed: ", [&] {
+    torch::jit::Module *module = variant_module(m, variant);
+    if (!module)
+      return fail(err, errlen, EF_EINVAL,
+                  "efs_module_forward_variant: the module has no variant " +
+                      std::to_string(variant));
     int want = requested_threads.load();
     if (want > 0 && at::get_num_threads() != want)
       at::set_num_threads(want);
@@ -385,7 +449,7 @@ int efs_module_forward(efs_module *m, const efs_input *inputs, int n,
     c10::IValue result;
     {
       autocast_scope autocast(m->half);
-      result = m->module.forward(std::move(args));
+      result = module->forward(std::move(args));
     }
     sync(m);
     auto t2 = Clock::now();
@@ -430,6 +494,17 @@ void efs_module_free(efs_module *m) {
 
 int efs_module_optimized(const efs_module *m) {
   return m && m->optimized;
+}
+
+int efs_module_has_variant(const efs_module *m, int variant) {
+  if (!m)
+    return 0;
+  switch (variant) {
+  case EFS_SAVED: return 1;
+  case EFS_FROZEN: return m->can_freeze;
+  case EFS_OPTIMIZED: return m->optimized.has_value();
+  default: return 0;
+  }
 }
 
 const char *efs_module_device(const efs_module *m) {

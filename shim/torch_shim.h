@@ -41,19 +41,39 @@ typedef struct {
   int optimize;       /* torch.jit.freeze, then optimize_for_inference */
 } efs_load_options;
 
+/* The forms of one model a module can run. The module as saved is the
+ * truth; the others are faster and must give its numbers (lib/model/model.c
+ * checks that on the first batch of each input shape). */
+typedef enum {
+  EFS_SAVED = 0,     /* as torch.jit.load gives it */
+  EFS_FROZEN = 1,    /* torch.jit.freeze: weights inlined, batch norms folded */
+  EFS_OPTIMIZED = 2, /* frozen, then optimize_for_inference (oneDNN) */
+} efs_variant;
+#define EFS_VARIANTS 3
+
 /* Status codes match ef_status: 0 ok, negative on failure, with a message
- * in err. A module that cannot be frozen or optimised still loads, with a
- * warning on stderr, and runs as it was saved. */
+ * in err. With opt->optimize the module is frozen and optimised at load;
+ * one that cannot be still loads, with a warning through ef_log, and has
+ * only the variants that could be made. */
 int efs_module_load(const char *path, const efs_load_options *opt,
                     efs_module **out, char *err, size_t errlen);
 /* 1 if the module was frozen and optimised at load, else 0. */
 int efs_module_optimized(const efs_module *m);
-/* Runs forward. as_list != 0 passes the inputs as one List[Tensor]
- * argument (SlowFast's [slow, fast]); else as n separate arguments. The
- * output must be a tensor; it is returned as float32 on the CPU. */
+/* 1 if this variant can be run (EFS_SAVED always; EFS_FROZEN whenever
+ * freezing worked at load, made on first use), else 0. */
+int efs_module_has_variant(const efs_module *m, int variant);
+/* Runs forward on the fastest variant the module has. as_list != 0 passes
+ * the inputs as one List[Tensor] argument (SlowFast's [slow, fast]); else
+ * as n separate arguments. The output must be a tensor; it is returned as
+ * float32 on the CPU. */
 int efs_module_forward(efs_module *m, const efs_input *inputs, int n,
                        int as_list, efs_output *out, efs_timing *timing,
                        char *err, size_t errlen);
+/* efs_module_forward on one variant; EF_EINVAL for one it does not have. */
+int efs_module_forward_variant(efs_module *m, int variant,
+                               const efs_input *inputs, int n, int as_list,
+                               efs_output *out, efs_timing *timing, char *err,
+                               size_t errlen);
 void efs_module_free(efs_module *m);
 /* The device the module runs on, e.g. "cpu" or "cuda:0". */
 const char *efs_module_device(const efs_module *m);

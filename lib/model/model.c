@@ -1,7 +1,9 @@
 /*
- * model.c - loading a model once and running batches through it. The
- * kind-specific input packing is in model_kinds.c; the libtorch calls are
- * behind shim/torch_shim.h.
+ * model.c - loading a model once and running batches through it, and
+ * choosing per input shape which variant of the module (as saved, frozen,
+ * optimised) runs them, so that the optimisation never changes what runs.
+ * The kind-specific input packing is in model_kinds.c; the libtorch calls
+ * are behind shim/torch_shim.h.
  */
 #include "model/model.h"
 
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "util/log.h"
 
 /* Copies the strings of a settings struct so the model owns them. */
 static int settings_copy(const ef_settings *src, ef_settings *dst) {
@@ -149,23 +152,210 @@ static int forward_error(const ef_model *m, const efs_input *in, int n,
                       m->kind->name, err, model_kind_names());
 }
 
+static const char *variant_name(int variant) {
+  switch (variant) {
+  case EFS_OPTIMIZED: return "optimised";
+  case EFS_FROZEN: return "frozen";
+  default: return "saved";
+  }
+}
+
+/* The decision for inputs of this shape, or NULL if none yet. */
+static model_choice *choice_find(ef_model *m, const efs_input *in, int n,
+                                 int as_list) {
+  for (int c = 0; c < m->n_choices; c++) {
+    model_choice *ch = &m->choices[c];
+    if (ch->n != n || ch->as_list != as_list)
+      continue;
+    int same = 1;
+    for (int i = 0; same && i < n; i++)
+      same = ch->ndim[i] == in[i].ndim &&
+             memcmp(ch->shape[i], in[i].shape,
+                    sizeof(int64_t) * (size_t)in[i].ndim) == 0;
+    if (same)
+      return ch;
+  }
+  return NULL;
+}
+
+static void choice_store(ef_model *m, const efs_input *in, int n, int as_list,
+                         int variant) {
+  model_choice *ch = choice_find(m, in, n, as_list);
+  if (!ch) {
+    int slot =
+        m->n_choices < MODEL_MAX_CHOICES ? m->n_choices++ : m->next_choice;
+    if (m->n_choices == MODEL_MAX_CHOICES)
+      m->next_choice = (slot + 1) % MODEL_MAX_CHOICES;
+    ch = &m->choices[slot];
+    ch->n = n;
+    ch->as_list = as_list;
+    for (int i = 0; i < n; i++) {
+      ch->ndim[i] = in[i].ndim;
+      memcpy(ch->shape[i], in[i].shape, sizeof(int64_t) * (size_t)in[i].ndim);
+    }
+  }
+  ch->variant = variant;
+}
+
+/* max |got - want| / max |want|, or HUGE_VAL where the shapes differ or a
+ * NaN stands where the other has a number. */
+static double relative_difference(const efs_output *got,
+                                  const efs_output *want) {
+  if (got->ndim != want->ndim)
+    return HUGE_VAL;
+  size_t count = 1;
+  for (int d = 0; d < want->ndim; d++) {
+    if (got->shape[d] != want->shape[d])
+      return HUGE_VAL;
+    count *= (size_t)want->shape[d];
+  }
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < count; i++) {
+    double a = got->data[i], b = want->data[i];
+    if (isnan(a) || isnan(b)) {
+      if (isnan(a) != isnan(b))
+        return HUGE_VAL;
+      continue;
+    }
+    if (isinf(a) || isinf(b)) {
+      if (a != b)
+        return HUGE_VAL;
+      continue;
+    }
+    diff = fmax(diff, fabs(a - b));
+    scale = fmax(scale, fabs(b));
+  }
+  if (diff == 0)
+    return 0;
+  return scale > 0 ? diff / scale : HUGE_VAL;
+}
+
+static void add_timing(efs_timing *sum, const efs_timing *t) {
+  sum->transfer += t->transfer;
+  sum->forward += t->forward;
+}
+
+/* "the optimised module fails (what it said)", appended to why at *w. */
+static void say_fails(char *why, size_t size, size_t *w, int variant,
+                      const char *err) {
+  static const char shim_prefix[] = "model forward failed: ";
+  if (strncmp(err, shim_prefix, sizeof shim_prefix - 1) == 0)
+    err += sizeof shim_prefix - 1;
+  int k = snprintf(why + *w, size - *w, "%sthe %s module fails (%s)",
+                   *w ? "; " : "", variant_name(variant), err);
+  if (k > 0)
+    *w = *w + (size_t)k < size ? *w + (size_t)k : size - 1;
+}
+
+/* Decides which variant runs inputs of this shape, trying those faster
+ * than `below` (fastest first) against the module as saved, and leaves
+ * that variant's output of this batch in *out. An error of the module as
+ * saved is the model's own and is returned; the faster variants' errors
+ * and differences only make them lose. dropped: why the variant `below`
+ * was dropped (its error on this batch), or NULL. */
+static int choose_variant(ef_model *m, const efs_input *in, int n, int as_list,
+                          int below, const char *dropped, efs_output *out,
+                          efs_timing *timing) {
+  char err[1024] = "", why[2400] = "";
+  efs_output want = {0};
+  efs_timing t = {0, 0};
+  int rc = efs_module_forward_variant(m->module, EFS_SAVED, in, n, as_list,
+                                      &want, &t, err, sizeof err);
+  add_timing(timing, &t);
+  if (rc != EF_OK)
+    return forward_error(m, in, n, as_list, rc, err);
+  double rtol = m->settings.half && strncmp(m->settings.device, "cuda", 4) == 0
+                    ? MODEL_VARIANT_RTOL_HALF
+                    : MODEL_VARIANT_RTOL;
+  int chosen = EFS_SAVED;
+  size_t w = 0;
+  if (dropped)
+    say_fails(why, sizeof why, &w, below, dropped);
+  for (int v = below - 1; v > EFS_SAVED; v--) {
+    if (!efs_module_has_variant(m->module, v))
+      continue;
+    efs_output got = {0};
+    err[0] = '\0';
+    rc = efs_module_forward_variant(m->module, v, in, n, as_list, &got, &t, err,
+                                    sizeof err);
+    add_timing(timing, &t);
+    double rel = rc == EF_OK ? relative_difference(&got, &want) : 0;
+    if (rc == EF_OK && rel <= rtol) {
+      chosen = v;
+      *out = got;
+      break;
+    }
+    free(got.data);
+    if (rc != EF_OK) {
+      say_fails(why, sizeof why, &w, v, err);
+      continue;
+    }
+    int k = snprintf(why + w, sizeof why - w,
+                     "%sthe %s module differs from the saved one by %.3g "
+                     "relative (over %g)",
+                     w ? "; " : "", variant_name(v), rel, rtol);
+    if (k > 0)
+      w = w + (size_t)k < sizeof why ? w + (size_t)k : sizeof why - 1;
+  }
+  if (chosen == EFS_SAVED)
+    *out = want;
+  else
+    free(want.data);
+  choice_store(m, in, n, as_list, chosen);
+  if (w > 0 && !m->fallback_told[chosen]) {
+    char shapes[256];
+    m->fallback_told[chosen] = 1;
+    ef_log(EF_LOG_WARNING,
+           "model %s, %s input: %s; running it %s (the optimisation is "
+           "checked once per input shape)",
+           m->settings.model_path,
+           describe_inputs(in, n, as_list, shapes, sizeof shapes), why,
+           chosen == EFS_SAVED ? "as saved" : "frozen only");
+  }
+  return EF_OK;
+}
+
+/* Forwards the inputs on the variant chosen for their shape, choosing on
+ * the first batch of a shape. A chosen variant that fails later is
+ * dropped for that shape and the batch decided again without it. */
+static int forward_checked(ef_model *m, const efs_input *in, int n, int as_list,
+                           efs_output *out, efs_timing *timing) {
+  char err[1024] = "";
+  efs_timing t = {0, 0};
+  if (!efs_module_has_variant(m->module, EFS_FROZEN)) {
+    int rc = efs_module_forward_variant(m->module, EFS_SAVED, in, n, as_list,
+                                        out, &t, err, sizeof err);
+    add_timing(timing, &t);
+    return rc == EF_OK ? EF_OK : forward_error(m, in, n, as_list, rc, err);
+  }
+  model_choice *ch = choice_find(m, in, n, as_list);
+  if (!ch)
+    return choose_variant(m, in, n, as_list, EFS_VARIANTS, NULL, out, timing);
+  int rc = efs_module_forward_variant(m->module, ch->variant, in, n, as_list,
+                                      out, &t, err, sizeof err);
+  add_timing(timing, &t);
+  if (rc == EF_OK)
+    return EF_OK;
+  if (ch->variant == EFS_SAVED)
+    return forward_error(m, in, n, as_list, rc, err);
+  return choose_variant(m, in, n, as_list, ch->variant, err, out, timing);
+}
+
 int model_forward(ef_model *m, const window_batch *batch, efs_output *out,
                   efs_timing *timing) {
-  efs_input inputs[4];
+  efs_input inputs[MODEL_MAX_INPUTS];
   int n = 0, as_list = 0;
   float *scratch = NULL;
-  char err[1024] = "";
   memset(inputs, 0, sizeof inputs);
   memset(out, 0, sizeof *out);
   if (!m->kind->needs_model)
     return copy_batch(batch, out);
   int rc = m->kind->pack(&m->settings, batch, inputs, &n, &as_list, &scratch);
-  if (rc == EF_OK) {
-    rc = efs_module_forward(m->module, inputs, n, as_list, out, timing, err,
-                            sizeof err);
-    if (rc != EF_OK)
-      forward_error(m, inputs, n, as_list, rc, err);
-  }
+  efs_timing sum = {0, 0};
+  if (rc == EF_OK)
+    rc = forward_checked(m, inputs, n, as_list, out, &sum);
+  if (timing)
+    *timing = sum;
   free(scratch);
   if (rc == EF_OK && m->settings.l2_normalize)
     l2_normalize_rows(out);
