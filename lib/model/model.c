@@ -7,12 +7,15 @@
  */
 #include "model/model.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/log.h"
 
 /* Copies the strings of a settings struct so the model owns them. */
@@ -54,6 +57,15 @@ int model_load(const ef_settings *s, ef_model **out) {
   if (rc != EF_OK)
     goto fail;
   if (kind->needs_model) {
+    /* libtorch would wait forever on a FIFO named like a model. */
+    int fd = fs_open_regular(s->model_path);
+    if (fd < 0) {
+      rc = ef_error_set(fd == -ENOENT ? EF_ENOTFOUND : EF_EMODEL,
+                        "cannot load the model %s: %s", s->model_path,
+                        fd == -ENOTSUP ? "not a regular file" : strerror(-fd));
+      goto fail;
+    }
+    close(fd);
     efs_load_options opt = {m->settings.device, s->half, s->optimize};
     rc = efs_module_load(s->model_path, &opt, &m->module, err, sizeof err);
     if (rc != EF_OK) {

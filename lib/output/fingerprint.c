@@ -50,7 +50,8 @@ int fingerprint_file_sha256(const char *path,
   int fd = fs_open_regular(path);
   if (fd < 0)
     return ef_error_set(EF_EIO, "cannot read the model file %s: %s", path,
-                        strerror(errno));
+                        fd == -ENOTSUP ? "not a regular file (not opened)"
+                                       : strerror(-fd));
   /* 1 MiB reads: a 1 GB model hashes in about 2 s, once per run. */
   enum { CHUNK = 1 << 20 };
   buf = malloc(CHUNK);

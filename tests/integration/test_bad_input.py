@@ -240,3 +240,32 @@ def test_a_duration_far_past_the_frames_is_said_at_once(tmp_path, models):
     assert "its 3 frames end at 0.1 s but the file declares 100000 s" \
         in warned, warned
     assert proc.returncode == 143
+
+
+def test_a_fifo_as_the_model_fails_at_once(tmp_path, special_dir):
+    fifo = tmp_path / "model.pt"
+    os.mkfifo(fifo)
+    p = subprocess.run([CLI, *extract_args("mvit_k400", special_dir,
+                                           tmp_path / "out", fifo),
+                        "--", str(special_dir / "good.mp4")],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0, p.stderr
+    assert str(fifo) in p.stderr and "not a regular file" in p.stderr, \
+        p.stderr
+
+
+def test_merge_refuses_a_fifo_named_like_features(tmp_path, special_dir,
+                                                  models):
+    out = tmp_path / "out"
+    subprocess.run([CLI, *extract_args("mvit_k400", special_dir, out,
+                                       models / "tiny_video.pt"),
+                    "--", str(special_dir / "good.mp4")],
+                   capture_output=True, text=True, timeout=300, check=True)
+    os.mkfifo(out / "x.pt")
+    shutil.copy(out / "good.times.npy", out / "x.times.npy")
+    shutil.copy(out / "good.fp", out / "x.fp")
+    p = subprocess.run([CLI, "merge", "--out", str(tmp_path / "all.h5"),
+                        str(out)], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 1, p.stderr
+    assert "x.pt" in p.stderr, p.stderr
