@@ -22,6 +22,7 @@
 
 #include "config/settings.h"
 #include "model/model.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "window/queue.h"
 #include "window/video_windows.h"
@@ -71,9 +72,9 @@ static int bench_decode(const ef_settings *s, const char *video, counts *c,
     buffer_pool_free(pool);
     return rc;
   }
-  double t0 = now_seconds();
+  double t0 = clock_now_seconds();
   rc = video_windows_run(vw, 0, video, 0, count_items, c);
-  *seconds = now_seconds() - t0;
+  *seconds = clock_now_seconds() - t0;
   video_windows_free(vw);
   buffer_pool_free(pool);
   return rc;
@@ -101,12 +102,12 @@ static int bench_forward(const ef_settings *s, int64_t windows,
   efs_timing tm;
   rc = model_forward(m, &b, &out, &tm); /* warm-up, not timed */
   free(out.data);
-  double t0 = now_seconds();
+  double t0 = clock_now_seconds();
   for (int64_t i = 0; rc == EF_OK && i < batches; i++) {
     rc = model_forward(m, &b, &out, &tm);
     free(out.data);
   }
-  *seconds = now_seconds() - t0;
+  *seconds = clock_now_seconds() - t0;
   free(data);
   ef_model_free(m);
   return rc;
@@ -168,9 +169,9 @@ int main(int argc, char **argv) {
     goto fail;
   params.decode_threads = decode_threads();
   params.torch_threads = torch_threads();
-  double t0 = now_seconds();
+  double t0 = clock_now_seconds();
   rc = ef_extract_features(m, cfg, videos, 1, &params, &res);
-  t_whole = now_seconds() - t0;
+  t_whole = clock_now_seconds() - t0;
   ef_results_free(res);
   ef_model_free(m);
   if (rc != EF_OK)

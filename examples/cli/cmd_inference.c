@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "labels.h"
+#include "util/path.h"
 
 #define MSG_LEN 512
 
@@ -61,14 +62,6 @@ void cmd_inference_help(FILE *f) {
 }
 
 /* ---- The dataset folder ------------------------------------------------- */
-
-static char *path_join(const char *a, const char *b) {
-  size_t n = strlen(a) + strlen(b) + 2;
-  char *p = malloc(n);
-  if (p)
-    snprintf(p, n, "%s/%s", a, b);
-  return p;
-}
 
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);

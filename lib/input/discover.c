@@ -25,10 +25,11 @@
 #include <sys/stat.h>
 
 #include "input/manifest.h"
-#include "input/probe.h"
 #include "input/stereo_list.h"
 #include "input/takes.h"
+#include "media/probe.h"
 #include "util/error.h"
+#include "util/path.h"
 #include "util/strvec.h"
 
 /* Worded alike in discover.c, manifest.c and stereo_list.c: to a caller,

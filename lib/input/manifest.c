@@ -19,6 +19,7 @@
 
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/path.h"
 #include "util/strvec.h"
 
 /* Worded alike in discover.c, manifest.c and stereo_list.c: to a caller,

@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "util/error.h"
+#include "util/path.h"
 
 /* Worded alike in discover.c, manifest.c and stereo_list.c: to a caller,
  * discovery is one step. */

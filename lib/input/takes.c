@@ -28,6 +28,7 @@
 
 #include "input/json_gate.h"
 #include "util/error.h"
+#include "util/path.h"
 #include "util/strvec.h"
 
 /* Worded as in the rest of discovery: to a caller it is one step. */

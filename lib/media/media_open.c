@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "input/probe.h"
+#include "media/probe.h"
 #include "util/error.h"
 
 static const char *kind(enum AVMediaType type) {

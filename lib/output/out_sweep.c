@@ -22,6 +22,7 @@
 
 #include "output/claim.h"
 #include "util/error.h"
+#include "util/path.h"
 #include "util/strvec.h"
 #include "util/tempname.h"
 

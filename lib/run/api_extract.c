@@ -8,13 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "input/probe.h"
+#include "media/probe.h"
 #include "output/store.h"
 #include "run/api_results.h"
 #include "run/params.h"
 #include "run/pipeline.h"
 #include "run/run_prep.h"
 #include "schedule/schedule.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "window/queue.h"
 
@@ -194,7 +195,7 @@ int ef_perform_feature_extraction(const ef_config *cfg,
   if ((rc = run_prep_settings(cfg, &r)) != EF_OK)
     goto done;
   const ef_settings *s = &r.s;
-  double t0 = now_seconds();
+  double t0 = clock_now_seconds();
   /* Discovery probes files in this thread: a signal stops it there. */
   probe_watch_cancel(p.cancel);
   rc = run_prep_outputs(&r, videos, n);
@@ -209,9 +210,9 @@ int ef_perform_feature_extraction(const ef_config *cfg,
     goto done;
   efs_set_num_threads(p.torch_threads);
   if (!s->debug_mode) { /* debug mode writes model inputs, runs no model */
-    double tl = now_seconds();
+    double tl = clock_now_seconds();
     rc = model_load(s, &model);
-    st->times.seconds[EF_TIME_MODEL_LOAD] = now_seconds() - tl;
+    st->times.seconds[EF_TIME_MODEL_LOAD] = clock_now_seconds() - tl;
     if (rc != EF_OK)
       goto done;
   }
@@ -227,10 +228,10 @@ int ef_perform_feature_extraction(const ef_config *cfg,
   }
   /* Also after a cancelled run: what is done goes into a gathering
    * format's file (hdf5). */
-  double ts = now_seconds();
+  double ts = clock_now_seconds();
   msg = run_msg(rc);
   rc = keep_status(rc, store_finish(r.store, p.cancel), msg);
-  st->times.seconds[EF_TIME_SAVE] += now_seconds() - ts;
+  st->times.seconds[EF_TIME_SAVE] += clock_now_seconds() - ts;
   if (!s->debug_mode && (rc == EF_OK || rc == EF_EPARTIAL)) {
     msg = run_msg(rc);
     rc = keep_status(rc, check_written(&r, st), msg);
@@ -241,7 +242,7 @@ int ef_perform_feature_extraction(const ef_config *cfg,
     msg = run_msg(rc);
     rc = keep_status(rc, store_config_take_over(r.store, cfg), msg);
   }
-  st->times.seconds[EF_TIME_OVERALL] = now_seconds() - t0;
+  st->times.seconds[EF_TIME_OVERALL] = clock_now_seconds() - t0;
 done:
   ef_model_free(model);
   free(pv);

@@ -15,6 +15,7 @@
 #include "output/store.h"
 #include "run/pipeline_transcript.h"
 #include "run/pipeline_worker.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 typedef struct {
@@ -134,7 +135,7 @@ static void maybe_finish(infer_state *st, size_t v) {
   r->shape[0] = a->total;
   const pipeline_video *pv = &st->videos[v];
   if (st->store) {
-    double t0 = now_seconds();
+    double t0 = clock_now_seconds();
     store_output o = {.data = r->data,
                       .shape = r->shape,
                       .ndim = r->ndim,
@@ -145,7 +146,7 @@ static void maybe_finish(infer_state *st, size_t v) {
     int rc = st->transcripts
                  ? pipeline_write_transcript(st->store, &st->labels, pv, r)
                  : store_write(st->store, pv->uid, pv->is_stereo, &o);
-    st->times->seconds[EF_TIME_SAVE] += now_seconds() - t0;
+    st->times->seconds[EF_TIME_SAVE] += clock_now_seconds() - t0;
     if (rc != EF_OK) {
       fail_video(st, v, rc, ef_last_error());
       return;
@@ -435,7 +436,7 @@ int pipeline_run(ef_model *m, const ef_settings *s, const store *store,
   infer_state st = {0};
   pthread_t *threads = calloc((size_t)n_workers, sizeof *threads);
   int started = 0;
-  double t0 = now_seconds();
+  double t0 = clock_now_seconds();
   int rc = infer_state_init(&st, &rs, m, s, store, videos, n, params, results,
                             times);
   if (rc == EF_OK && !threads)
@@ -478,7 +479,7 @@ int pipeline_run(ef_model *m, const ef_settings *s, const store *store,
   times->seconds[EF_TIME_DECODE] += rs.decode_busy;
   rc = settle_results(&st, rc);
 done:
-  times->seconds[EF_TIME_OVERALL] += now_seconds() - t0;
+  times->seconds[EF_TIME_OVERALL] += clock_now_seconds() - t0;
   /* Videos still in flight when the run stopped are no longer ours;
    * also when the run could not start. */
   if (st.claims)

@@ -14,7 +14,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-int jdoc_load(const char *path, json_doc *d) {
+int schedule_json_load(const char *path, json_doc *d) {
   memset(d, 0, sizeof *d);
   char *text = NULL;
   size_t len = 0;

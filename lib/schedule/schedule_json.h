@@ -9,6 +9,6 @@
 
 /* Parses a whole file: EF_ENOTFOUND if it does not exist, EF_EINVAL with
  * the line of a syntax error, both naming the file. */
-int jdoc_load(const char *path, json_doc *d);
+int schedule_json_load(const char *path, json_doc *d);
 
 #endif

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config/config_tree.h"
+#include "config/config_edit.h"
 #include "config/settings.h"
 #include "input/discover.h"
 #include "output/store.h"
@@ -59,11 +59,9 @@ static int absolutize(ef_config *cfg, const char *key) {
   if (!abs)
     return ef_error_set(EF_EIO, "%s: cannot make '%s' absolute (%s)", key, v,
                         strerror(errno));
-  cfg_node *n = cfg_node_new_scalar(abs, strlen(abs), true);
+  int rc = config_put_string(cfg, key, abs, 0);
   free(abs);
-  if (!n)
-    return sched_nomem();
-  return cfg_tree_put(cfg->root, key, n, 0);
+  return rc;
 }
 
 char *schedule_plan_root(const char *log_folder) {

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config/config_tree.h"
+#include "config/config_edit.h"
 #include "config/settings.h"
 #include "output/store.h"
 #include "schedule/schedule_internal.h"
@@ -93,18 +93,7 @@ static int bad_plan(const char *path, const char *what) {
  * when the plan was made; user extras (+key=value) are kept as they are. */
 static int config_from_text(const char *path, const char *text,
                             ef_config **out) {
-  cfg_node *root = NULL;
-  int rc = cfg_yaml_parse(text, strlen(text), path, &root);
-  if (rc != EF_OK)
-    return rc;
-  ef_config *c = malloc(sizeof *c);
-  if (!c) {
-    cfg_node_free(root);
-    return sched_nomem();
-  }
-  c->root = root;
-  *out = c;
-  return EF_OK;
+  return config_from_checked_yaml(path, text, out);
 }
 
 /* Reads the bins of a parsed plan file into p. */
@@ -171,7 +160,7 @@ int ef_plan_load(const char *path, ef_plan **out) {
     rc = sched_nomem();
     goto fail;
   }
-  if ((rc = jdoc_load(file, &d)) != EF_OK)
+  if ((rc = schedule_json_load(file, &d)) != EF_OK)
     goto fail;
   const char *fmt = json_string(json_get(&d, json_root(&d), "format"));
   const char *key = json_string(json_get(&d, json_root(&d), "key"));

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_tree.h"
+#include "config/config_edit.h"
 #include "output/store.h"
 #include "schedule/schedule_internal.h"
 #include "util/error.h"
@@ -130,30 +130,20 @@ int ef_plan_bin_config(const ef_plan *p, size_t bin, ef_config **out) {
   int rc = ef_config_clone(p->cfg, &c);
   if (rc != EF_OK)
     return rc;
-  cfg_node *list = cfg_node_new(CFG_LIST);
-  if (!list) {
+  const char **uids = malloc((b->n ? b->n : 1) * sizeof *uids);
+  if (!uids) {
     ef_config_free(c);
     return sched_nomem();
   }
-  for (size_t i = 0; i < b->n; i++) {
-    const char *uid = p->videos[b->first + i].uid;
-    /* Quoted, so that a uid such as "1234" or "null" stays a string. */
-    cfg_node *item = cfg_node_new_scalar(uid, strlen(uid), true);
-    if (!item || cfg_list_append(list, item) != EF_OK) {
-      cfg_node_free(item);
-      cfg_node_free(list);
-      ef_config_free(c);
-      return sched_nomem();
-    }
-  }
-  /* The plan already chose the videos: io.video_limit must not pick a
-   * subset of the bin again. */
-  rc = cfg_tree_put(c->root, "io.uid_list", list, CFG_PUT_PARENTS);
-  if (rc == EF_OK) {
-    cfg_node *all = cfg_node_new_scalar("-1", 2, false);
-    rc = all ? cfg_tree_put(c->root, "io.video_limit", all, CFG_PUT_PARENTS)
-             : sched_nomem();
-  }
+  for (size_t i = 0; i < b->n; i++)
+    uids[i] = p->videos[b->first + i].uid;
+  /* Strings, so that a uid such as "1234" or "null" stays one. The plan
+   * already chose the videos: io.video_limit must not pick a subset of the
+   * bin again. */
+  rc = config_put_string_list(c, "io.uid_list", uids, b->n);
+  free(uids);
+  if (rc == EF_OK)
+    rc = config_put_plain(c, "io.video_limit", "-1");
   if (rc != EF_OK) {
     ef_config_free(c);
     return rc;

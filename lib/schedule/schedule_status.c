@@ -293,7 +293,7 @@ static int read_bin_status(ef_plan *p, size_t bin) {
   free(b->error);
   b->runner = b->error = NULL;
   b->state = EF_BIN_NOT_STARTED;
-  int rc = jdoc_load(path, &d);
+  int rc = schedule_json_load(path, &d);
   if (rc == EF_ENOTFOUND) {
     ef_error_clear();
     free(path);

@@ -1,5 +1,5 @@
 /*
- * strvec.c - owns the string vector and the small path helpers that
+ * strvec.c - owns the string vector and the string helper that
  * discover.c, manifest.c and stereo_list.c all need. They live here so
  * that each of those files keeps to its one job; helpers used by only one
  * of them stay static there.
@@ -50,19 +50,6 @@ void strvec_sort(strvec *v) {
 /* Likewise bsearch(). */
 int strvec_contains(const strvec *v, const char *s) {
   return v->n && bsearch(&s, v->items, v->n, sizeof *v->items, cmp_str);
-}
-
-char *path_join(const char *dir, const char *name) {
-  size_t n = strlen(dir) + strlen(name) + 2;
-  char *p = malloc(n);
-  if (p)
-    snprintf(p, n, "%s/%s", dir, name);
-  return p;
-}
-
-int path_is_file(const char *path) {
-  struct stat sb;
-  return stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode);
 }
 
 char *str_ndup(const char *s, size_t n) {

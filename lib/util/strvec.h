@@ -1,6 +1,6 @@
 /*
- * strvec.h - the growable vector of owned strings, and the few string and
- * path helpers, that discovery's files share: discover.c (the folder and
+ * strvec.h - the growable vector of owned strings, and a string helper,
+ * that discovery's files share: discover.c (the folder and
  * the uids), manifest.c (CSV fields) and stereo_list.c (stereo uids).
  *
  * Internal to the core library. Unlike most internal functions these
@@ -28,10 +28,6 @@ void strvec_sort(strvec *v);
 /* 1 if s is in v, which must be sorted by strvec_sort(); else 0. */
 int strvec_contains(const strvec *v, const char *s);
 
-/* "<dir>/<name>" in a new string; NULL when out of memory. */
-char *path_join(const char *dir, const char *name);
-/* 1 if path exists and is not a folder (following links). */
-int path_is_file(const char *path);
 /* The first n bytes of s in a new string; NULL when out of memory. */
 char *str_ndup(const char *s, size_t n);
 

@@ -14,6 +14,7 @@
 
 #include "media/audio_decode.h"
 #include "media/mel.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "window/queue.h"
 #include "window/window.h"
@@ -105,7 +106,7 @@ int audio_windows_run(audio_windows *aw, size_t video, const char *path,
   const ef_settings *s = aw->s;
   float *x = NULL;
   int64_t n = 0, W, S;
-  double t0 = now_seconds();
+  double t0 = clock_now_seconds();
   int rc = audio_load(path, s->audio_rate, &x, &n);
   if (rc != EF_OK)
     goto done;
@@ -129,7 +130,7 @@ int audio_windows_run(audio_windows *aw, size_t video, const char *path,
   if (rc == EF_OK)
     rc = emit_status_item(ITEM_END, video, count, frames, emit, ctx);
 done:
-  aw->busy += now_seconds() - t0;
+  aw->busy += clock_now_seconds() - t0;
   free(x);
   return rc;
 }

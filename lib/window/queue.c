@@ -3,15 +3,10 @@
  * window items in flight (see queue.h).
  */
 #include "window/queue.h"
+#include "util/clock.h"
 
 #include <stdlib.h>
 #include <time.h>
-
-double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 void item_free(item *it) {
   if (!it)
@@ -91,7 +86,7 @@ item *queue_pop(queue *q, double *waited) {
   while (!q->head && q->producers > 0 && !q->stopped) {
     if (!blocked) {
       blocked = 1;
-      t0 = now_seconds();
+      t0 = clock_now_seconds();
     }
     pthread_cond_wait(&q->not_empty, &q->lock);
   }
@@ -108,7 +103,7 @@ item *queue_pop(queue *q, double *waited) {
   }
   pthread_mutex_unlock(&q->lock);
   if (waited)
-    *waited = blocked ? now_seconds() - t0 : 0.0;
+    *waited = blocked ? clock_now_seconds() - t0 : 0.0;
   return it;
 }
 

@@ -59,6 +59,5 @@ void queue_producer_done(queue *q);
 void queue_stop(queue *q);
 int queue_is_stopped(queue *q);
 void item_free(item *it);
-double now_seconds(void);
 
 #endif

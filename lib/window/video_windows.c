@@ -12,9 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "input/probe.h"
 #include "media/decode.h"
+#include "media/probe.h"
 #include "media/transform.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "window/frame_source.h"
 #include "window/window.h"
@@ -173,9 +174,9 @@ static int run_source(video_windows *vw, size_t video, const frame_source *src,
     frames = f.index + 1;
     int64_t first = f.index - W + 1;
     if (rc == EF_OK && first >= 0 && first % S == 0) {
-      vw->busy += now_seconds() - t0;
+      vw->busy += clock_now_seconds() - t0;
       rc = emit_window(vw, video, windows++, first, frames, emit, ctx);
-      t0 = now_seconds();
+      t0 = clock_now_seconds();
     }
   }
   if (rc < 0)
@@ -197,7 +198,7 @@ static int run_source(video_windows *vw, size_t video, const frame_source *src,
   }
   rc = emit_status_item(ITEM_END, video, windows, frames, emit, ctx);
 done:
-  vw->busy += now_seconds() - t0;
+  vw->busy += clock_now_seconds() - t0;
   return rc;
 }
 
@@ -217,12 +218,12 @@ int video_windows_run(video_windows *vw, size_t video, const char *path,
                       int is_stereo, emit_fn emit, void *ctx) {
   const ef_settings *s = vw->s;
   decoder *d = NULL;
-  double t0 = now_seconds();
+  double t0 = clock_now_seconds();
   int rc = decoder_open_hw(path, s->fps_num, s->fps_den, vw->decode_threads,
                            s->hwaccel_cuda ? DECODE_HW_CUDA : DECODE_HW_NONE,
                            s->cuda_index, &d);
   if (rc != EF_OK) {
-    vw->busy += now_seconds() - t0;
+    vw->busy += clock_now_seconds() - t0;
     return rc;
   }
   decoder_set_lazy(d, 1);
@@ -236,7 +237,7 @@ int video_windows_run(video_windows *vw, size_t video, const char *path,
 int video_windows_run_frames(video_windows *vw, size_t video,
                              const frame_buffer *fb, const char *name,
                              emit_fn emit, void *ctx) {
-  double t0 = now_seconds();
+  double t0 = clock_now_seconds();
   int rc = frame_buffer_check(fb);
   if (rc != EF_OK)
     return rc;

@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 
 #include "ego4dfeat/ego4dfeat.h"
-#include "input/probe.h"
 #include "media/decode.h"
+#include "media/probe.h"
 #include "testutil.h"
 
 static char *g_dir;

@@ -12,7 +12,7 @@
 
 #include "ego4dfeat/ego4dfeat.h"
 #include "input/discover.h"
-#include "input/probe.h"
+#include "media/probe.h"
 #include "testutil.h"
 
 static char *g_dir; /* the current test's folder */

@@ -154,14 +154,14 @@ START_TEST(test_file_loader_names_the_file) {
   char *dir = tu_tmpdir();
   char *missing = tu_path(dir, "none.json"), *bad = tu_path(dir, "bad.json");
   json_doc d;
-  ck_assert_int_eq(jdoc_load(missing, &d), EF_ENOTFOUND);
+  ck_assert_int_eq(schedule_json_load(missing, &d), EF_ENOTFOUND);
   ck_assert(strstr(ef_last_error(), missing) != NULL);
   ck_assert_int_eq(tu_write_file(bad, "[1,"), 0);
-  ck_assert_int_eq(jdoc_load(bad, &d), EF_EINVAL);
+  ck_assert_int_eq(schedule_json_load(bad, &d), EF_EINVAL);
   ck_assert(strstr(ef_last_error(), bad) != NULL);
   ck_assert(strstr(ef_last_error(), "invalid JSON at line") != NULL);
   ck_assert_int_eq(tu_write_file(bad, "{\"v\": [3]}"), 0);
-  ck_assert_int_eq(jdoc_load(bad, &d), EF_OK);
+  ck_assert_int_eq(schedule_json_load(bad, &d), EF_OK);
   int64_t v = 0;
   ck_assert_int_eq(
       json_int(json_at(&d, json_get(&d, json_root(&d), "v"), 0), &v), 0);

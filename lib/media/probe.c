@@ -5,7 +5,7 @@
  * does not describe, so its messages must name the file: they end up in
  * per-video reports.
  */
-#include "input/probe.h"
+#include "media/probe.h"
 
 #include <errno.h>
 #include <fcntl.h>
