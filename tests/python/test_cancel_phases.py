@@ -41,4 +41,5 @@ def test_a_cancel_raised_after_the_last_video_stops_the_hdf5_merge(
         stats = ef.perform_feature_extraction(cfg)
         assert stats.ok
     with h5py.File(out / "features.h5", "r") as f:
-        assert sorted(f.keys()) == ["a", "b"]
+        assert sorted(f.keys()) == ["_window_times", "a", "b"]
+        assert sorted(f["_window_times"].keys()) == ["a", "b"]
