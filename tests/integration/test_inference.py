@@ -234,6 +234,71 @@ def test_imagenet_folder_names_from_the_dataset_labels(tmp_path,
     assert summary == dict(top1=3, known=3, k=2, topk=3)
 
 
+TOP_QUARTER_SOURCE = '''
+import sys
+import torch
+from torch import nn
+
+
+class TopQuarterColour(nn.Module):
+    """[B,3,...,H,W] -> [B,3]: 4 x the mean of each channel over the top
+    quarter of the rows, so the logits depend on where the crop starts."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        top = x[..., : x.shape[-2] // 4, :]
+        return 4.0 * top.flatten(2).mean(2)
+
+
+torch.jit.script(TopQuarterColour()).save(sys.argv[1])
+'''
+
+
+def test_imagenet_preprocessing_is_the_config_transform(tmp_path):
+    """ImageNet images go through the config's transform (normalise, torch
+    bilinear short-side scale to side_size, centre crop), not the
+    reference's PIL Resize(crop) + CenterCrop(crop): docs/semantics.md says
+    so and bench/imagenet_preprocess.py measures the difference. A 120x80
+    PNG whose red rises down the rows tells them apart: the config keeps
+    rows 5..75 of 80, PIL all of them, so the top quarter's red differs."""
+    from PIL import Image
+    import torch
+    import torchvision.transforms as T
+
+    (tmp_path / "make.py").write_text(TOP_QUARTER_SOURCE)
+    model = tmp_path / "top.pt"
+    subprocess.run(["/usr/bin/python3", str(tmp_path / "make.py"),
+                    str(model)], check=True)
+    yy, xx = np.mgrid[0:80, 0:120]
+    # Green 32 puts the green logit between red's two readings; blue 0
+    # keeps blue last.
+    rgb = np.stack([yy * 255 // 79 + 0 * xx, np.full_like(yy, 32),
+                    np.zeros_like(yy)], -1).astype(np.uint8)
+    d = tmp_path / "ds" / "val" / "n00000001"
+    d.mkdir(parents=True)
+    Image.fromarray(rgb).save(d / "grad.png")
+    labels = tmp_path / "classes.json"
+    labels.write_text(json.dumps({str(i): [f"n0000000{i + 1}", c]
+                                  for i, c in enumerate(CLASSES)}))
+    p = inference("omnivore_image", model, "imagenet", tmp_path / "ds",
+                  f"model_config.labels_path={labels}", "+top_k=3",
+                  "+num_examples=1")
+    examples, _ = parse(p.stdout)
+    printed = np.array([dict(examples[0][2])[c] for c in CLASSES])
+
+    config = softmax_of_mean(ref.features(str(model), str(d / "grad.png"),
+                                          "image", 1, 5, 64, 56, 4, 30,
+                                          **IMAGENET))
+    pil = T.Compose([T.Resize(56), T.CenterCrop(56), T.ToTensor(),
+                     T.Normalize(mean=IMAGENET["mean"],
+                                 std=IMAGENET["std"])])
+    with torch.no_grad():
+        logits = torch.jit.load(str(model))(
+            pil(Image.open(d / "grad.png").convert("RGB"))[None, :, None])
+    reference = torch.softmax(logits[0].double(), 0).numpy()
+    np.testing.assert_allclose(printed, 100 * config, atol=0.006)
+    assert np.abs(100 * reference - printed).max() > 5.0
+
+
 def test_more_examples_than_the_dataset_has(tmp_path, colour_model, k400):
     labels = tmp_path / "l.txt"
     labels.write_text("\n".join(CLASSES) + "\n")
