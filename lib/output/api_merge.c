@@ -1,17 +1,20 @@
 /*
  * api_merge.c - ef_merge_hdf5: a folder of per-video outputs (features,
- * times, fingerprints) into one HDF5 file (h5file.h).
+ * times, fingerprints) into one HDF5 file (h5file.h); merge_dir_hdf5 for
+ * the variant with options (merge.h).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "output/h5file.h"
+#include "output/merge.h"
 #include "output/out_sweep.h"
 #include "output/write.h"
 #include "util/error.h"
 
-int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged) {
+int merge_dir_hdf5(const char *dir, const char *h5_path, int mode,
+                   merge_times_fn fill, void *ctx, size_t *merged) {
   if (merged)
     *merged = 0;
   if (!dir || !h5_path || !*dir || !*h5_path)
@@ -32,16 +35,22 @@ int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged) {
   free(h5_dir);
   out_part *parts = NULL;
   size_t n = 0;
-  int rc = parts_scan(dir, 1, &parts, &n);
+  int rc = parts_scan(dir, mode, &parts, &n);
   if (rc != EF_OK)
     return rc;
   if (n == 0)
     rc = ef_error_set(EF_ENOTFOUND, "%s holds no .pt or .npy feature files",
                       dir);
+  else if (fill && (rc = fill(parts, n, ctx)) != EF_OK)
+    ; /* fill named the video */
   else
     rc = h5file_merge(h5_path, parts, n, dir, 0);
   if (rc == EF_OK && merged)
     *merged = n;
   parts_free(parts, n);
   return rc;
+}
+
+int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged) {
+  return merge_dir_hdf5(dir, h5_path, PARTS_STRICT, NULL, NULL, merged);
 }
