@@ -18,7 +18,8 @@
  *    Strings returned through `char **` are the caller's, freed with
  *    ef_free().
  *  - No C++ type, exception or libtorch header crosses this boundary.
- *  - Options structs that may grow (ef_params, ef_plan_options) start
+ *  - Options structs that may grow (ef_params, ef_merge_options,
+ *    ef_plan_options) start
  *    with the caller's sizeof, passed to their _init function, so a newer
  *    library never writes past an older caller's copy.
  *  - Scheduling (ef_plan_*, ef_schedule_*) is in <ego4dfeat/schedule.h>:
@@ -402,6 +403,51 @@ EF_API int ef_outputs_check(const ef_config *cfg);
  * holding them and no features is EF_EINVAL saying so; beside features
  * they are left out. */
 EF_API int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged);
+
+/* Where ef_merge_hdf5_ex takes the window times of an output that has no
+ * <uid>.times.npy or no <uid>.fp (a released plain torch.save file).
+ * Outputs that have both are merged as ef_merge_hdf5 does in every mode. */
+typedef enum {
+  /* Such an output is EF_EINVAL naming the file (ef_merge_hdf5's rule). */
+  EF_MERGE_TIMES_FILES = 0,
+  /* No /_window_times/<uid> for it. */
+  EF_MERGE_TIMES_NONE = 1,
+  /* Computed from ef_merge_options.config: the video's sampled frame
+   * count at inference_config.fps (its manifest.csv row in
+   * io.video_dir_path, else a probe of <io.video_dir_path>/<uid>.<ext>,
+   * found as extraction finds it), cut into inference_config.frame_window
+   * frames every inference_config.stride as extraction cuts it. A video
+   * without a frame count, or a count of windows other than the tensor's
+   * rows (both numbers named), is EF_EINVAL: nothing is guessed. Video
+   * models only (include_video). */
+  EF_MERGE_TIMES_CONFIG = 2
+} ef_merge_times;
+
+typedef struct {
+  /* sizeof(ef_merge_options) in the caller's header, set by
+   * ef_merge_options_init() (as ef_params.size). */
+  size_t size;
+  ef_merge_times times; /* default EF_MERGE_TIMES_FILES */
+  /* The config of EF_MERGE_TIMES_CONFIG, borrowed for the call; NULL
+   * otherwise. */
+  const ef_config *config;
+} ef_merge_options;
+
+/* Sets every field of the caller's *o to its default and o->size to size
+ * (sizeof(ef_merge_options) as the caller's header has it), writing size
+ * bytes and never more. EF_EINVAL (nothing written) for a NULL o or a
+ * size this library does not know. */
+EF_API int ef_merge_options_init(ef_merge_options *o, size_t size);
+
+/* ef_merge_hdf5 with options (NULL: the defaults, which are exactly
+ * ef_merge_hdf5). An output without times or fingerprint files, merged
+ * with EF_MERGE_TIMES_NONE or EF_MERGE_TIMES_CONFIG, gets string
+ * attributes fingerprint = provenance = "unknown" (no config attribute)
+ * and window_times: "none", or the config, frame count and window rule
+ * its times were computed from. EF_EINVAL for options of an unknown size,
+ * an unknown times mode, or EF_MERGE_TIMES_CONFIG without a config. */
+EF_API int ef_merge_hdf5_ex(const char *dir, const char *h5_path,
+                            const ef_merge_options *opts, size_t *merged);
 
 typedef enum {
   EF_TIME_MODEL_LOAD = 0, /* loading the model */

@@ -1,7 +1,8 @@
 /*
  * api_merge.c - ef_merge_hdf5: a folder of per-video outputs (features,
- * times, fingerprints) into one HDF5 file (h5file.h). Formats that are
- * not float tensors (transcripts) are not merged.
+ * times, fingerprints) into one HDF5 file (h5file.h); merge_dir_hdf5 for
+ * the variant with options (merge.h). Formats that are not float tensors
+ * (transcripts) are not merged.
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "output/h5file.h"
+#include "output/merge.h"
 #include "output/out_sweep.h"
 #include "output/store_format.h"
 #include "output/write.h"
@@ -41,7 +43,8 @@ static size_t count_unmergeable(const char *dir, const store_format **which) {
   return n;
 }
 
-int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged) {
+int merge_dir_hdf5(const char *dir, const char *h5_path, int mode,
+                   merge_times_fn fill, void *ctx, size_t *merged) {
   if (merged)
     *merged = 0;
   if (!dir || !h5_path || !*dir || !*h5_path)
@@ -62,7 +65,7 @@ int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged) {
   free(h5_dir);
   out_part *parts = NULL;
   size_t n = 0;
-  int rc = parts_scan(dir, 1, &parts, &n);
+  int rc = parts_scan(dir, mode, &parts, &n);
   if (rc != EF_OK)
     return rc;
   const store_format *text = NULL;
@@ -76,10 +79,16 @@ int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged) {
   else if (n == 0)
     rc = ef_error_set(EF_ENOTFOUND, "%s holds no .pt or .npy feature files",
                       dir);
+  else if (fill && (rc = fill(parts, n, ctx)) != EF_OK)
+    ; /* fill named the video */
   else
     rc = h5file_merge(h5_path, parts, n, dir, 0);
   if (rc == EF_OK && merged)
     *merged = n;
   parts_free(parts, n);
   return rc;
+}
+
+int ef_merge_hdf5(const char *dir, const char *h5_path, size_t *merged) {
+  return merge_dir_hdf5(dir, h5_path, PARTS_STRICT, NULL, NULL, merged);
 }

@@ -136,6 +136,46 @@ static char *part_config(const char *dir, const char *desc) {
   return text;
 }
 
+/* A part without times or fingerprint files (parts.h, bare): its data
+ * (freed here) as /<uid> with fingerprint and provenance "unknown", the
+ * attribute window_times saying where its times came from, and
+ * /_window_times/<uid> only when the merge computed them. Computed times
+ * of another row count than the tensor's are refused: never guessed. */
+static int add_bare_part(hid_t f, hid_t times, const out_part *p, float *data,
+                         const int64_t *shape, int ndim, int gzip) {
+  int rc = EF_OK;
+  hid_t ds = -1;
+  if (p->starts && p->n_times != shape[0]) {
+    rc = ef_error_set(EF_EINVAL,
+                      "%s has %lld rows but %s gives %lld windows; refused "
+                      "(is it the config that wrote it?)",
+                      p->features, (long long)shape[0],
+                      p->times_note ? p->times_note : "the config",
+                      (long long)p->n_times);
+    goto cleanup;
+  }
+  hsize_t dims[WRITE_MAX_DIMS];
+  for (int k = 0; k < ndim; k++)
+    dims[k] = (hsize_t)shape[k];
+  if (put_dataset(f, p->uid, H5T_IEEE_F32LE, ndim, dims, data, gzip, &ds) !=
+          0 ||
+      h5attr_put_str(ds, "fingerprint", "unknown") != 0 ||
+      h5attr_put_str(ds, "provenance", "unknown") != 0 ||
+      h5attr_put_str(ds, "window_times",
+                     p->starts ? (p->times_note ? p->times_note : "computed")
+                               : "none") != 0 ||
+      (p->starts &&
+       put_times(times, p->uid, p->starts, p->ends, p->n_times) != 0))
+    rc = ef_error_set(EF_EIO, "cannot add %s to the HDF5 file: %s", p->features,
+                      h5attr_error_text());
+cleanup:
+  if (ds >= 0 && H5Dclose(ds) < 0 && rc == EF_OK)
+    rc = ef_error_set(EF_EIO, "cannot add %s to the HDF5 file: %s", p->features,
+                      h5attr_error_text());
+  free(data);
+  return rc;
+}
+
 /* Writes one part as /<uid> and /_window_times/<uid> of f. */
 static int add_part(hid_t f, hid_t times, const out_part *p,
                     const char *config_dir, int gzip) {
@@ -151,6 +191,8 @@ static int add_part(hid_t f, hid_t times, const out_part *p,
                         "window-times group; rename the video",
                         p->features, p->uid);
   int rc = store_format_of(p->fmt)->read(p->features, &data, shape, &ndim);
+  if (rc == EF_OK && p->bare)
+    return add_bare_part(f, times, p, data, shape, ndim, gzip);
   if (rc == EF_OK)
     rc = write_times_read(p->times, &starts, &ends, &rows);
   if (rc == EF_OK)

@@ -20,6 +20,9 @@ void parts_free(out_part *parts, size_t n) {
     free(parts[i].features);
     free(parts[i].times);
     free(parts[i].fp);
+    free(parts[i].starts);
+    free(parts[i].ends);
+    free(parts[i].times_note);
   }
   free(parts);
 }
@@ -33,7 +36,7 @@ static int cmp_part(const void *a, const void *b) {
   return strcmp(((const out_part *)a)->uid, ((const out_part *)b)->uid);
 }
 
-int parts_scan(const char *dir, int strict, out_part **out, size_t *count) {
+int parts_scan(const char *dir, int mode, out_part **out, size_t *count) {
   *out = NULL;
   *count = 0;
   DIR *d = opendir(dir);
@@ -92,14 +95,21 @@ int parts_scan(const char *dir, int strict, out_part **out, size_t *count) {
     free(text);
     if (frc == EF_OK)
       continue;
-    if (strict) {
+    if (mode == PARTS_BARE && complete && (frc == EF_ENOTFOUND || !has_times)) {
+      ef_error_clear();
+      p->bare = 1;
+      continue;
+    }
+    if (mode != PARTS_SKIP) {
       if (!complete)
         rc = ef_error_set(EF_EINVAL, "%s: not a complete feature file",
                           p->features);
       else if (!has_times)
         rc = ef_error_set(EF_EINVAL,
-                          "%s has no complete window times (%s): written by "
-                          "an older ego4dfeat? Extract it again",
+                          "%s has no complete window times (%s): a released "
+                          "or older file? Merge it with times from its config "
+                          "(ego4dfeat merge --config-name NAME) or without "
+                          "(--no-times), or extract it again",
                           p->features, p->times);
       else if (frc == EF_ENOTFOUND)
         rc = ef_error_set(EF_EINVAL,

@@ -1,14 +1,17 @@
 /*
  * test_params.c - options structs that carry the caller's sizeof
- * (ef_params_init, ef_plan_options_init, util/sized.c): the library fills
+ * (ef_params_init, ef_plan_options_init, ef_merge_options_init,
+ * util/sized.c): the library fills
  * exactly the caller's bytes and never writes past them, so a program
  * built with an older, shorter struct is safe with a newer library.
  */
 #include <check.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ego4dfeat/schedule.h"
 #include "testutil.h"
@@ -131,12 +134,66 @@ START_TEST(test_public_init_functions) {
 }
 END_TEST
 
+/* ef_merge_options: init writes the caller's bytes only; ef_merge_hdf5_ex
+ * refuses a struct of an unknown size, an unknown times mode, and times
+ * from a config without one, before it touches any file. */
+START_TEST(test_merge_options) {
+  struct {
+    ef_merge_options o;
+    unsigned char guard[64];
+  } mo;
+  memset(&mo, GUARD, sizeof mo);
+  ck_assert_int_eq(ef_merge_options_init(&mo.o, sizeof mo.o), EF_OK);
+  ck_assert_uint_eq(mo.o.size, sizeof(ef_merge_options));
+  ck_assert_int_eq(mo.o.times, EF_MERGE_TIMES_FILES);
+  ck_assert_ptr_null(mo.o.config);
+  for (size_t i = 0; i < sizeof mo.guard; i++)
+    ck_assert_uint_eq(mo.guard[i], GUARD);
+  /* A newer header, or a size below the first version's: nothing
+   * written. */
+  memset(&mo, GUARD, sizeof mo);
+  ck_assert_int_eq(ef_merge_options_init(&mo.o, sizeof mo.o + 8), EF_EINVAL);
+  ck_assert(strstr(ef_last_error(), "ef_merge_options.size") != NULL);
+  ck_assert_int_eq(ef_merge_options_init(&mo.o, sizeof(size_t)), EF_EINVAL);
+  for (size_t i = 0; i < sizeof mo; i++)
+    ck_assert_uint_eq(((const unsigned char *)&mo)[i], GUARD);
+  ck_assert_int_eq(ef_merge_options_init(NULL, sizeof mo.o), EF_EINVAL);
+
+  char *dir = tu_tmpdir();
+  char h5[4096];
+  snprintf(h5, sizeof h5, "%s/out.h5", dir);
+  size_t merged = 7;
+  ef_merge_options o;
+  ck_assert_int_eq(ef_merge_options_init(&o, sizeof o), EF_OK);
+  o.size = 0; /* not made by ef_merge_options_init */
+  ck_assert_int_eq(ef_merge_hdf5_ex(dir, h5, &o, &merged), EF_EINVAL);
+  ck_assert(strstr(ef_last_error(), "ef_merge_options.size is 0") != NULL);
+  ck_assert_uint_eq(merged, 0);
+  o.size = sizeof o + 16;
+  ck_assert_int_eq(ef_merge_hdf5_ex(dir, h5, &o, NULL), EF_EINVAL);
+  ck_assert(strstr(ef_last_error(), "ef_merge_options.size is") != NULL);
+  ck_assert_int_eq(ef_merge_options_init(&o, sizeof o), EF_OK);
+  o.times = (ef_merge_times)99;
+  ck_assert_int_eq(ef_merge_hdf5_ex(dir, h5, &o, NULL), EF_EINVAL);
+  ck_assert(strstr(ef_last_error(), "unknown times mode 99") != NULL);
+  o.times = EF_MERGE_TIMES_CONFIG;
+  ck_assert_int_eq(ef_merge_hdf5_ex(dir, h5, &o, NULL), EF_EINVAL);
+  ck_assert(strstr(ef_last_error(), "without a config") != NULL);
+  /* NULL options are the defaults: an empty folder is "no outputs". */
+  ck_assert_int_eq(ef_merge_hdf5_ex(dir, h5, NULL, &merged), EF_ENOTFOUND);
+  ck_assert_int_eq(access(h5, F_OK), -1);
+  tu_rmrf(dir);
+  free(dir);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("params");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, test_older_caller_gets_its_fields_and_nothing_past_them);
   tcase_add_test(tc, test_unknown_sizes_write_nothing);
   tcase_add_test(tc, test_public_init_functions);
+  tcase_add_test(tc, test_merge_options);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
