@@ -244,6 +244,15 @@ const volatile int *cli_cancel_on_signals(void) {
   return &cancel_flag;
 }
 
+void cli_cancel_on_signal_always(int sig) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(sig, &sa, NULL);
+}
+
 int cli_cancel_exit_code(void) {
   return cancel_signal ? 128 + (int)cancel_signal : 0;
 }

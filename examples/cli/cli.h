@@ -51,6 +51,10 @@ char *cli_read_file(const char *path);
 /* Makes SIGINT and SIGTERM raise the returned flag instead of killing the
  * process, so a run stops between batches and writes nothing partial. */
 const volatile int *cli_cancel_on_signals(void);
+/* Also makes sig raise that flag, however often it comes (no second-signal
+ * kill): for a signal the kernel may send more than once, such as the
+ * parent-death signal, which goes to each thread that asked for it. */
+void cli_cancel_on_signal_always(int sig);
 /* 128 + the signal that raised the flag (130 for SIGINT, 143 for SIGTERM,
  * as a shell reports a process killed by it), or 0 if none came. */
 int cli_cancel_exit_code(void);

@@ -128,18 +128,23 @@ static void print_summary(long bin, const char *runner, const ef_stats *st) {
          ef_stats_seconds(st, EF_TIME_DECODE_WAIT));
 }
 
-/* A bin run by `schedule` here (schedule_local.c) gets SIGTERM when the
+/* A bin run by `schedule` here (schedule_local.c) gets SIGHUP when the
  * scheduler dies, even by kill -9, and stops as if cancelled: orphans
- * would go on beside a rerun. The parent is checked again after the
- * prctl, for a scheduler that died in between. */
+ * would go on beside a rerun. A scheduler that died before the prctl (the
+ * parent is no longer the one named) stops the bin the same way; the
+ * cancel handler is installed first, so the stop is recorded. */
 static void stop_with_local_scheduler(void) {
   const char *env = getenv("EF_LOCAL_SCHEDULER_PID");
-  if (!env || atol(env) != (long)getppid())
+  if (!env)
     return;
-  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+  /* SIGHUP, not SIGTERM: the kernel sends the death signal once per
+   * thread that inherited the request, and a second SIGTERM would kill
+   * the run before it records that it stopped. */
+  cli_cancel_on_signal_always(SIGHUP);
+  if (atol(env) == (long)getppid() && prctl(PR_SET_PDEATHSIG, SIGHUP) != 0)
     return;
   if (atol(env) != (long)getppid())
-    raise(SIGTERM);
+    raise(SIGHUP);
 }
 
 int cmd_run_bin(int argc, char **argv) {

@@ -387,7 +387,7 @@ def two_long_clips(tmp_path_factory):
 def test_bins_stop_when_the_local_scheduler_is_killed(tmp_path, models,
                                                       two_long_clips):
     """kill -9 of `schedule --parallel 2` used to leave its run-bin
-    children running to the end beside any rerun. They now get SIGTERM
+    children running to the end beside any rerun. They now get SIGHUP
     when it dies and stop between batches, recorded as cancelled."""
     args = schedule_args(tmp_path, two_long_clips, tmp_path / "out",
                          models / "tiny_video.pt",
