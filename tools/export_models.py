@@ -596,18 +596,24 @@ def build_asr(name, build, labels):
     return CTCEmissions(model).eval(), mode, note
 
 
+def io_section(name, out_format, exclude_no_audio):
+    """The io: section every exported config shares, in the reference's
+    schema: videos from ./videos, features/<name>, debug/<name>."""
+    return {
+        "filter_completed": True, "video_dir_path": "videos",
+        "ego4d_download_dir": None, "dataset_version": "ego4d",
+        "uid_list": None, "video_limit": -1,
+        "out_path": f"features/{name}", "out_format": out_format,
+        "debug_mode": False, "debug_path": f"debug/{name}",
+        "exclude_no_audio": exclude_no_audio,
+    }
+
+
 def asr_config_yaml(name, model_path, meta):
     tree = {
         "fps": 30, "force_yes": False,
         "model_module_str": "ego4d.features.models.speechbrain_asr",
-        "io": {
-            "filter_completed": True, "video_dir_path": "videos",
-            "ego4d_download_dir": None, "dataset_version": "ego4d",
-            "uid_list": None, "video_limit": -1,
-            "out_path": f"features/{name}", "out_format": "transcript",
-            "debug_mode": False, "debug_path": f"debug/{name}",
-            "exclude_no_audio": True,
-        },
+        "io": io_section(name, "transcript", exclude_no_audio=True),
         "inference_config": {
             "device": "cuda", "batch_size": 1, "num_workers": 10,
             "prefetch_factor": 2, "fps": 30, "frame_window": 150,
@@ -738,14 +744,7 @@ def config_yaml(name, model_path, spec, meta):
     tree = {
         "fps": 30,
         "force_yes": False,
-        "io": {
-            "filter_completed": True, "video_dir_path": "videos",
-            "ego4d_download_dir": None, "dataset_version": "ego4d",
-            "uid_list": None, "video_limit": -1,
-            "out_path": f"features/{name}", "out_format": "pt",
-            "debug_mode": False, "debug_path": f"debug/{name}",
-            "exclude_no_audio": False,
-        },
+        "io": io_section(name, "pt", exclude_no_audio=False),
         "inference_config": {
             "device": "cuda", "batch_size": 1, "num_workers": 10,
             "prefetch_factor": 2, "fps": 30,
