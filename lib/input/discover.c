@@ -339,11 +339,8 @@ static void fill_from_probe(ef_video *v, const ef_settings *s) {
     ef_error_clear();
     return;
   }
-  if (v->num_frames < 0 && info.has_video)
-    v->num_frames =
-        s->fps_num > 0 && s->fps_den > 0
-            ? probe_sampled_frames(info.duration, s->fps_num, s->fps_den)
-            : info.num_frames;
+  if (v->num_frames < 0)
+    v->num_frames = probe_frames_at(&info, s->fps_num, s->fps_den);
   if (v->width <= 0 || v->height <= 0) {
     v->width = info.width;
     v->height = info.height;

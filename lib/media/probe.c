@@ -315,6 +315,15 @@ static int before_exact(int64_t k, int64_t num, int64_t den, double d) {
   return (lhs << shift) < rhs;
 }
 
+int64_t probe_frames_at(const probe_info *info, int64_t fps_num,
+                        int64_t fps_den) {
+  if (!info->has_video)
+    return -1;
+  return fps_num > 0 && fps_den > 0
+             ? probe_sampled_frames(info->duration, fps_num, fps_den)
+             : info->num_frames;
+}
+
 int64_t probe_sampled_frames(double duration, int64_t fps_num,
                              int64_t fps_den) {
   double est;

@@ -58,4 +58,10 @@ int probe_file(const char *path, probe_info *out);
  * the count of k >= 0 with k / fps < duration. */
 int64_t probe_sampled_frames(double duration, int64_t fps_num, int64_t fps_den);
 
+/* A probed file's frame count at fps_num/fps_den (probe_sampled_frames
+ * of its duration; the stream's own count when the rate is not valid), or
+ * -1 when it has no video stream. */
+int64_t probe_frames_at(const probe_info *info, int64_t fps_num,
+                        int64_t fps_den);
+
 #endif

@@ -80,9 +80,7 @@ static int64_t probed_frames(const ef_settings *s, const char *path) {
     ef_error_clear();
     return -1;
   }
-  return info.has_video
-             ? probe_sampled_frames(info.duration, s->fps_num, s->fps_den)
-             : -1;
+  return probe_frames_at(&info, s->fps_num, s->fps_den);
 }
 
 /* A stats handle for the prepared videos, and each one's pipeline entry
